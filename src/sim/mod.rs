@@ -1,0 +1,1 @@
+//! A faithful simulator of the wolkvox API (being built).
