@@ -4,7 +4,7 @@
 //! catalog column order, without building rows as maps: nested arrays
 //! become one row per child carrying the parent's keys, object-shaped
 //! `data` is read by its catalog shape, and keys the catalog does not know
-//! are kept as a JSON object in [`EXTRA_COLUMN`]. [`classify`] turns an
+//! are kept as a JSON object in [`crate::catalog::EXTRA_COLUMN`]. [`classify`] turns an
 //! HTTP status and body into an [`Outcome`] the pacer and the retry policy
 //! act on (wolkvox-api.md §2–3). The rows a sink received are only good
 //! when the outcome is [`Outcome::Rows`]; the caller throws them away
