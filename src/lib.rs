@@ -12,4 +12,7 @@
 
 pub mod api;
 pub mod catalog;
+pub mod clock;
+pub mod pacer;
 pub mod sim;
+pub mod state;
