@@ -3,6 +3,7 @@
 //! [`envelope`] decodes a response body into rows for a [`RowSink`];
 //! [`messages`] holds the API's literal error texts.
 
+pub mod client;
 pub mod envelope;
 pub mod messages;
 
