@@ -7,9 +7,12 @@
 //! - [`api`]: reading and classifying wolkvox responses, and the HTTP client.
 //! - [`sim`]: a faithful simulator of the wolkvox API, for tests, benchmarks
 //!   and the demo.
+//! - [`writers`]: CSV and typed Parquet files, published atomically, and
+//!   `convert` for saved response bodies.
 
 #![forbid(unsafe_code)]
 
 pub mod api;
 pub mod catalog;
 pub mod sim;
+pub mod writers;
