@@ -7,6 +7,8 @@
 //! - [`api`]: reading and classifying wolkvox responses, and the HTTP client.
 //! - [`sim`]: a faithful simulator of the wolkvox API, for tests, benchmarks
 //!   and the demo.
+//! - [`writers`]: CSV and typed Parquet files, published atomically, and
+//!   `convert` for saved response bodies.
 
 #![forbid(unsafe_code)]
 
@@ -16,3 +18,4 @@ pub mod clock;
 pub mod pacer;
 pub mod sim;
 pub mod state;
+pub mod writers;

@@ -1,0 +1,177 @@
+//! Turning saved wolkvox response bodies into the same typed files.
+//!
+//! [`convert`] reads each input with [`envelope::decode_reader`] straight
+//! into the writers, so a 256 MB body is never held in memory, and publishes
+//! `OUT/<input stem>.{parquet,csv}` only when the body is an answer the
+//! client would accept: a success with rows, or the empty-window 404 (an
+//! empty file, as the daemon writes for an empty window). Any other body
+//! (maintenance, a spent budget, a cut or invalid body) is reported as
+//! [`envelope::classify`] would classify it, and leaves no file. Finding the
+//! inputs and the endpoint is the caller's job.
+
+use std::{
+    collections::HashSet,
+    fs::File,
+    io,
+    path::{Path, PathBuf},
+};
+
+use super::{Formats, Target, WindowFiles, WindowReport, WriteError, csv::CsvOptions};
+use crate::api::{
+    CountSink,
+    envelope::{self, DecodeError, Envelope, Outcome},
+};
+use crate::catalog::Endpoint;
+
+/// What one input became.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Converted {
+    pub input: PathBuf,
+    /// How the client would classify the body: `rows` or `empty`.
+    pub outcome: &'static str,
+    pub report: WindowReport,
+}
+
+/// What [`convert`] did, input by input.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConvertReport {
+    pub converted: Vec<Converted>,
+}
+
+impl ConvertReport {
+    /// Rows over every input.
+    pub fn rows(&self) -> u64 {
+        self.converted.iter().map(|c| c.report.rows).sum()
+    }
+
+    /// Rejected values over every input.
+    pub fn rejects(&self) -> u64 {
+        self.converted.iter().map(|c| c.report.rejects).sum()
+    }
+}
+
+/// Why an input could not be converted. Each names the input file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// The input has no file name to name its output after.
+    #[error("{}: no file name to name the output after", input.display())]
+    NoStem { input: PathBuf },
+    /// Two inputs would write the same output.
+    #[error("{} and {}: both would be written as {stem}", first.display(), second.display())]
+    SameStem { first: PathBuf, second: PathBuf, stem: String },
+    /// The input could not be opened or read.
+    #[error("{}: {source}", input.display())]
+    Read {
+        input: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    /// The body is not an answer that yields rows.
+    #[error("{}: not a successful answer: {}", input.display(), describe(outcome))]
+    NotSuccess { input: PathBuf, outcome: Outcome },
+    /// Writing or publishing the output failed.
+    #[error("{}: {source}", input.display())]
+    Write {
+        input: PathBuf,
+        #[source]
+        source: WriteError,
+    },
+}
+
+/// Converts each input, in order, into `out_dir/<stem>.<ext>` for each
+/// format. Stops at the first input that fails; the files of the inputs
+/// before it stay published, and the failing input leaves none.
+pub fn convert(
+    endpoint: &Endpoint,
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    formats: Formats,
+    csv: CsvOptions,
+) -> Result<ConvertReport, ConvertError> {
+    let stems = stems(inputs)?;
+    let mut report = ConvertReport::default();
+    for (input, stem) in inputs.iter().zip(stems) {
+        let target = Target { dir: out_dir.to_path_buf(), stem, window: None };
+        report.converted.push(convert_one(endpoint, input, &target, formats, csv)?);
+    }
+    Ok(report)
+}
+
+fn convert_one(
+    ep: &Endpoint,
+    input: &Path,
+    target: &Target,
+    formats: Formats,
+    csv: CsvOptions,
+) -> Result<Converted, ConvertError> {
+    let read_err = |source| ConvertError::Read { input: input.to_path_buf(), source };
+    let write_err = |source| ConvertError::Write { input: input.to_path_buf(), source };
+    let file = File::open(input).map_err(read_err)?;
+    let mut files = WindowFiles::start(target, ep, formats, csv).map_err(write_err)?;
+    let outcome = match envelope::decode_reader(ep, file, &mut files) {
+        Ok(env) => outcome_of(ep, env),
+        Err(DecodeError::Json(err)) if err.is_io() => return Err(read_err(err.into())),
+        Err(DecodeError::Json(err)) => {
+            Outcome::Transient(format!("status 200 with {}", DecodeError::Json(err)))
+        }
+        Err(DecodeError::Sink(source)) => {
+            return Err(write_err(WriteError::Io { path: target.dir.clone(), source }));
+        }
+    };
+    let label = outcome.label();
+    match outcome {
+        Outcome::Rows(_) => {}
+        Outcome::Empty => {
+            files = WindowFiles::start(target, ep, formats, csv).map_err(write_err)?
+        }
+        outcome => return Err(ConvertError::NotSuccess { input: input.to_path_buf(), outcome }),
+    }
+    let report = files.commit().map_err(write_err)?;
+    Ok(Converted { input: input.to_path_buf(), outcome: label, report })
+}
+
+/// Classifies a decoded body as the client does for a status 200.
+///
+/// [`envelope::classify`] wants the whole body in memory, but for a body
+/// that decoded, its verdict rests only on `code`, `error`, `msg` and
+/// whether rows were present. So a success with rows is decided here, and
+/// anything else is handed to `classify` as a small body rebuilt from the
+/// envelope, which keeps a large body out of memory and the verdicts the
+/// client's.
+fn outcome_of(ep: &Endpoint, env: Envelope) -> Outcome {
+    if env.is_success() && env.has_data {
+        return Outcome::Rows(env);
+    }
+    let head = serde_json::json!({ "code": env.code, "error": env.error, "msg": env.msg });
+    envelope::classify(ep, 200, head.to_string().as_bytes(), &mut CountSink::default())
+}
+
+/// The output stem of each input, refusing two inputs with one stem.
+fn stems(inputs: &[PathBuf]) -> Result<Vec<String>, ConvertError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut stems = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let Some(stem) = input.file_stem() else {
+            return Err(ConvertError::NoStem { input: input.clone() });
+        };
+        let stem = stem.to_string_lossy().into_owned();
+        if !seen.insert(stem.clone()) {
+            let first = inputs[stems.iter().position(|s| s == &stem).unwrap_or(0)].clone();
+            return Err(ConvertError::SameStem { first, second: input.clone(), stem });
+        }
+        stems.push(stem);
+    }
+    Ok(stems)
+}
+
+/// An outcome in words, for error messages.
+fn describe(outcome: &Outcome) -> String {
+    let label = outcome.label();
+    match outcome {
+        Outcome::NotEnabled(detail)
+        | Outcome::BadToken(detail)
+        | Outcome::BadRequest(detail)
+        | Outcome::Transient(detail) => format!("{label} ({detail})"),
+        _ => label.to_string(),
+    }
+}
