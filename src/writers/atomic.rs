@@ -35,7 +35,9 @@ pub struct AtomicFile {
 /// A file that is published: its final path, size and SHA-256.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Published {
+    /// The final path.
     pub path: PathBuf,
+    /// The file's size.
     pub bytes: u64,
     /// Lower-case hex SHA-256 of the file's bytes.
     pub sha256: String,

@@ -26,15 +26,18 @@ use crate::catalog::Endpoint;
 /// What one input became.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Converted {
+    /// The saved body.
     pub input: PathBuf,
     /// How the client would classify the body: `rows` or `empty`.
     pub outcome: &'static str,
+    /// The files written for it.
     pub report: WindowReport,
 }
 
 /// What [`convert`] did, input by input.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConvertReport {
+    /// One entry per input, in input order.
     pub converted: Vec<Converted>,
 }
 

@@ -34,7 +34,9 @@ use parquet::ParquetWriter;
 /// One output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// Values as sent, see [`csv`].
     Csv,
+    /// Typed columns, see [`parquet`].
     Parquet,
 }
 
@@ -51,13 +53,18 @@ impl Format {
 /// Which formats to write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Formats {
+    /// Write a `.csv` file.
     pub csv: bool,
+    /// Write a `.parquet` file.
     pub parquet: bool,
 }
 
 impl Formats {
+    /// CSV only.
     pub const CSV: Formats = Formats { csv: true, parquet: false };
+    /// Parquet only.
     pub const PARQUET: Formats = Formats { csv: false, parquet: true };
+    /// Parquet and CSV.
     pub const BOTH: Formats = Formats { csv: true, parquet: true };
 
     /// The chosen formats, Parquet first.
@@ -108,12 +115,15 @@ pub struct WindowSpec<'a> {
     pub out_dir: &'a Path,
     /// The job name; it names a folder and the files.
     pub job: &'a str,
+    /// The endpoint whose rows the files hold; it fixes the columns.
     pub endpoint: &'a Endpoint,
     /// The window's first second.
     pub start: DateTime,
     /// The window's last second (inclusive).
     pub end: DateTime,
+    /// Which files to write.
     pub formats: Formats,
+    /// How to spell the CSV file.
     pub csv: CsvOptions,
 }
 
@@ -163,7 +173,9 @@ pub struct WindowReport {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WrittenFile {
     pub format: Format,
+    /// The final path.
     pub path: PathBuf,
+    /// The file's size.
     pub bytes: u64,
     /// Lower-case hex SHA-256 of the file.
     pub sha256: String,
@@ -236,9 +248,12 @@ impl WindowFiles {
         self.parquet.as_ref().map_or(0, ParquetWriter::rejects)
     }
 
-    /// Finishes every file, syncs them, then renames them all onto their
-    /// final names (replacing earlier ones) and syncs the folder. On an
-    /// error, no file of this call is left under a temporary name.
+    /// Finishes every file and syncs it, then renames each onto its final
+    /// name (replacing an earlier one) and syncs the folder. An error
+    /// before the renames publishes nothing; a failed rename (rare once
+    /// both files are synced) can leave the Parquet file published without
+    /// the CSV. Either way no temporary file is left, and the caller must
+    /// not mark the window complete.
     pub fn commit(mut self) -> Result<WindowReport, WriteError> {
         let rows = self.rows();
         let rejects = self.rejects();
