@@ -157,7 +157,7 @@ fn files_are_laid_out_by_job_and_window_date() {
     let ep = endpoint("reports_manager/cdr_3");
     let spec = spec(out.path(), ep, day(2));
     let report = write_window(&spec, CDR_3_BODY);
-    let base = "calls/date=2026-01-02/calls_20260102000000_20260102235959";
+    let base = "calls/window_date=2026-01-02/calls_20260102000000_20260102235959";
     assert_eq!(tree(out.path()), [format!("{base}.csv"), format!("{base}.parquet")]);
     assert_eq!(report.rows, 2);
     assert_eq!(report.rejects, 0);

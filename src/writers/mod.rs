@@ -6,7 +6,7 @@
 //! - [`convert`]: saved response bodies to the same files, no API involved.
 //!
 //! [`WindowFiles`] ties them together for one job window: it lays the files
-//! out as `OUT/<job>/date=YYYY-MM-DD/<job>_<start>_<end>.{parquet,csv}`,
+//! out as `OUT/<job>/window_date=YYYY-MM-DD/<job>_<start>_<end>.{parquet,csv}`,
 //! takes the rows as a [`RowSink`] fanning out to each format, and publishes
 //! every file whole on [`WindowFiles::commit`] or leaves nothing behind.
 //! Everything here is blocking and CPU-heavy, for `spawn_blocking`. Which
@@ -128,10 +128,14 @@ pub struct WindowSpec<'a> {
 }
 
 impl WindowSpec<'_> {
-    /// `OUT/<job>/date=YYYY-MM-DD`, the date being the window start's.
+    /// `OUT/<job>/window_date=YYYY-MM-DD`, the date being the window
+    /// start's. Not `date=`: readers take `key=value` folders as hive
+    /// partitions, and a `date` partition would replace (DuckDB) or clash
+    /// with (pyarrow, pandas) the `date` column that most wolkvox reports
+    /// carry.
     pub fn dir(&self) -> PathBuf {
         let date = self.start.strftime("%Y-%m-%d");
-        self.out_dir.join(self.job).join(format!("date={date}"))
+        self.out_dir.join(self.job).join(format!("window_date={date}"))
     }
 
     /// `<job>_<start>_<end>` with times as `YYYYmmddHHMMSS`.

@@ -12,13 +12,13 @@ failure printed on stderr), 2 on a usage or manifest error.
 The manifest is JSON:
 
     {"files": [
-      {"path": "calls/date=2026-01-02/calls_20260102000000_20260102235959.parquet",
+      {"path": "calls/window_date=2026-01-02/calls_20260102000000_20260102235959.parquet",
        "rows": 3,
        "columns": ["agent_name", "date", "cost", "time_seg", "hour", "_rejects"],
        "types": {"agent_name": "text", "date": "timestamp", "cost": "float",
                  "time_seg": "integer", "hour": "time", "_rejects": "text"},
        "values": {"agent_name": ["José Peña"]}},
-      {"path": "calls/date=2026-01-02/calls_20260102000000_20260102235959.csv",
+      {"path": "calls/window_date=2026-01-02/calls_20260102000000_20260102235959.csv",
        "rows": 3,
        "columns": ["agent_name", "date"],
        "delimiter": ";", "bom": true,
