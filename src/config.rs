@@ -190,7 +190,8 @@ impl Config {
         let decoded = decode::<RawConfig>(&source);
         let mut problems = decoded.problems;
         let config = decoded.value.and_then(|raw| {
-            let mut check = Checker { source: &source, dropped: &decoded.dropped, problems: vec![] };
+            let mut check =
+                Checker { source: &source, dropped: &decoded.dropped, problems: vec![] };
             let config = check.config(raw);
             problems.append(&mut check.problems);
             config
@@ -228,9 +229,12 @@ impl Operation {
         let operation = self.name.clone();
         let (text, source_name) = match &self.token {
             TokenSource::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| {
-                    ConfigError::TokenFile { operation: operation.clone(), path: path.clone(), source }
-                })?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::TokenFile {
+                        operation: operation.clone(),
+                        path: path.clone(),
+                        source,
+                    })?;
                 (text, format!("file {}", path.display()))
             }
             TokenSource::Env(var) => {
@@ -486,7 +490,8 @@ impl Checker<'_> {
         if number.len() == 4 && number.bytes().all(|b| b.is_ascii_digit()) {
             return Some(format!("https://wv{number}.wolkvox.com"));
         }
-        let message = format!("`server` must be 4 digits, zero-padded like \"0004\", not {number:?}");
+        let message =
+            format!("`server` must be 4 digits, zero-padded like \"0004\", not {number:?}");
         self.report(server.span(), message);
         None
     }
@@ -525,8 +530,7 @@ impl Checker<'_> {
             1 => sources.pop().map(|(_, source)| source),
             _ => {
                 let span = sources[1].0.clone();
-                let message =
-                    "set only one of `token_file`, `token_env` and `token_credential`";
+                let message = "set only one of `token_file`, `token_env` and `token_credential`";
                 self.report(span, message);
                 None
             }
@@ -666,10 +670,9 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// [`parse_duration`] as a jiff duration, for civil-time arithmetic.
 pub(crate) fn parse_signed_duration(text: &str) -> Result<SignedDuration, String> {
-    let signed: SignedDuration = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (write it like \"30s\", \"10m\", \"1h\")"))?;
+    let signed: SignedDuration = text.trim().parse().map_err(|_| {
+        format!("{text:?} is not a duration (write it like \"30s\", \"10m\", \"1h\")")
+    })?;
     if signed.is_negative() {
         return Err(format!("duration {text:?} must not be negative"));
     }
@@ -699,7 +702,11 @@ pub(crate) struct SourceFile<'a> {
 
 impl SourceFile<'_> {
     /// A problem at the start of `span` (1:1 without a span).
-    pub(crate) fn problem(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Problem {
+    pub(crate) fn problem(
+        &self,
+        span: Option<Range<usize>>,
+        message: impl Into<String>,
+    ) -> Problem {
         let (line, column) = span.map_or((1, 1), |span| line_column(self.text, span.start));
         Problem { path: self.path.to_path_buf(), line, column, message: message.into() }
     }
@@ -761,37 +768,49 @@ pub(crate) fn decode<T: DeserializeOwned>(source: &SourceFile<'_>) -> Decoded<T>
 }
 
 /// Removes the innermost key of `table` whose key or value covers `span`,
-/// returning its dotted path.
+/// returning its dotted path. Inner tables are searched first and without
+/// asking their parent to cover the span, because a `[table]` header's span
+/// does not reach the keys below it.
 fn drop_key(table: &mut DeTable<'_>, span: &Range<usize>, prefix: &str) -> Option<String> {
+    for (key, value) in table.iter_mut() {
+        let path = dotted(prefix, key.get_ref());
+        if let Some(inner) = drop_inside(value, span, &path) {
+            return Some(inner);
+        }
+    }
+
     let covers = |outer: Range<usize>| outer.start <= span.start && span.end <= outer.end;
     let key = table
         .iter()
         .find(|(key, value)| covers(key.span()) || covers(value.span()))
         .map(|(key, _)| key.get_ref().to_string())?;
-    let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
-
-    let value = table.get_mut(key.as_str())?;
-    if let Some(inner) = drop_inside(value, span, &path) {
-        return Some(inner);
-    }
     table.remove(key.as_str());
-    Some(path)
+    Some(dotted(prefix, &key))
 }
 
-fn drop_inside(value: &mut Spanned<DeValue<'_>>, span: &Range<usize>, path: &str) -> Option<String> {
+fn drop_inside(
+    value: &mut Spanned<DeValue<'_>>,
+    span: &Range<usize>,
+    path: &str,
+) -> Option<String> {
     match value.get_mut() {
         DeValue::Table(table) => drop_key(table, span, path),
         DeValue::Array(items) => {
             for (index, item) in items.iter_mut().enumerate() {
-                let within = item.span().start <= span.start && span.end <= item.span().end;
-                if let (true, DeValue::Table(table)) = (within, item.get_mut()) {
-                    return drop_key(table, span, &format!("{path}.{index}"));
+                if let DeValue::Table(table) = item.get_mut()
+                    && let Some(inner) = drop_key(table, span, &format!("{path}.{index}"))
+                {
+                    return Some(inner);
                 }
             }
             None
         }
         _ => None,
     }
+}
+
+fn dotted(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") }
 }
 
 #[cfg(test)]

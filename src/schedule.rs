@@ -50,7 +50,8 @@ impl Schedule {
             return Err(ScheduleError::FieldCount { text: trimmed.to_string(), count });
         }
 
-        let parser = CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).build();
+        let parser =
+            CronParser::builder().seconds(Seconds::Optional).year(Year::Disallowed).build();
         match parser.parse(trimmed) {
             Ok(cron) => Ok(Schedule { cron, text: trimmed.to_string() }),
             Err(err) => {

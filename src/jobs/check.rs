@@ -18,9 +18,7 @@ use super::{
 };
 use crate::{
     catalog::{Endpoint, catalog},
-    config::{
-        Config, Problem, SourceFile, decode, is_plain_name, parse_signed_duration,
-    },
+    config::{Config, Problem, SourceFile, decode, is_plain_name, parse_signed_duration},
     plan::{Grain, WindowSpec},
     schedule::Schedule,
 };
@@ -87,15 +85,15 @@ impl Check<'_> {
         if is_plain_name(&stem) {
             return Some(stem);
         }
-        let message = format!(
-            "job name `{stem}` (the file name) may use only letters, digits, `_` and `-`"
-        );
+        let message =
+            format!("job name `{stem}` (the file name) may use only letters, digits, `_` and `-`");
         self.report(None, message);
         None
     }
 
     fn operation(&mut self, raw: Option<&Spanned<String>>, config: &Config) -> Option<String> {
-        let names: Vec<String> = config.operations.iter().map(|op| format!("`{}`", op.name)).collect();
+        let names: Vec<String> =
+            config.operations.iter().map(|op| format!("`{}`", op.name)).collect();
         let Some(name) = raw else {
             if let [only] = config.operations.as_slice() {
                 return Some(only.name.clone());
@@ -165,7 +163,8 @@ impl Check<'_> {
 
         let at = raw.map(Spanned::span);
         for required in settable(&endpoint.required) {
-            let dropped = self.was_dropped("params") || self.was_dropped(&format!("params.{required}"));
+            let dropped =
+                self.was_dropped("params") || self.was_dropped(&format!("params.{required}"));
             if !given.contains_key(required.as_str()) && !dropped {
                 let message = format!("{endpoint} needs param `{required}` in `params`");
                 self.report(at.clone(), message);
@@ -175,7 +174,12 @@ impl Check<'_> {
     }
 
     /// Checks one parameter; whether it is good.
-    fn param(&mut self, endpoint: &Endpoint, key: &Spanned<String>, value: &Spanned<String>) -> bool {
+    fn param(
+        &mut self,
+        endpoint: &Endpoint,
+        key: &Spanned<String>,
+        value: &Spanned<String>,
+    ) -> bool {
         let name = key.get_ref();
         if endpoint.is_windowed() && WINDOW_PARAMS.contains(&name.as_str()) {
             let message = format!("`{name}` is set from each window; remove it from `params`");
@@ -289,7 +293,11 @@ impl Check<'_> {
         }
     }
 
-    fn start(&mut self, endpoint: &Endpoint, raw: Option<&Spanned<toml::Value>>) -> Option<DateTime> {
+    fn start(
+        &mut self,
+        endpoint: &Endpoint,
+        raw: Option<&Spanned<toml::Value>>,
+    ) -> Option<DateTime> {
         let Some(value) = raw else {
             if !self.was_dropped("start") {
                 let message = format!(
