@@ -276,20 +276,19 @@ pub fn due(
     pending
 }
 
-/// Whether `window` has closed at `now`: its end plus `lag` has passed in
-/// the zone. The close time is read with the *later* offset, so on a
-/// fall-back day a window waits for the second pass of the repeated hour,
-/// whose data the first pass cannot have yet.
+/// Whether `window` has closed at `now`: `lag` has passed since the real
+/// instant its last second ended.
+///
+/// The last second is placed with the *later* offset. In a fall-back fold
+/// that is its second pass, so the window of the repeated hour waits for
+/// the data of both passes; in a spring-forward gap (a window of times
+/// that never happen, which the API answers as empty) it closes together
+/// with the window after it. Either way close times never go backwards
+/// from one window to the next.
 pub fn is_closed(window: &Window, lag: SignedDuration, tz: &TimeZone, now: Timestamp) -> bool {
-    let close = window
-        .end
-        .checked_add(SignedDuration::from_secs(1))
-        .and_then(|after| after.checked_add(lag));
-    let Ok(close) = close else {
+    let Ok(last) = tz.to_ambiguous_timestamp(window.end).later() else {
         return false;
     };
-    match tz.to_ambiguous_timestamp(close).later() {
-        Ok(at) => at <= now,
-        Err(_) => false,
-    }
+    let close = last.checked_add(SignedDuration::from_secs(1)).and_then(|end| end.checked_add(lag));
+    close.is_ok_and(|close| close <= now)
 }

@@ -367,11 +367,13 @@ fn cron_patterns_take_five_or_six_fields() {
 
 #[test]
 fn job_names_come_from_the_file_stem() {
-    let text = "endpoint = \"real_time/agents\"\nschedule = \"*/5 * * * *\"\n";
+    let text = "endpoint = \"real_time/agents\"\nschedule = \"*/5 * * *\"\n";
     assert_eq!(
         problems("my job", text, &config(ONE_OPERATION)),
         "jobs/my job.toml:1:1: job name `my job` (the file name) may use only letters, digits, \
-         `_` and `-`"
+         `_` and `-`\n\
+         jobs/my job.toml:2:12: cron `*/5 * * *` has 4 fields; expected 5 (minute hour day month \
+         weekday) or 6 (second first)"
     );
 }
 

@@ -37,7 +37,7 @@ pub(super) fn job(text: &str, path: &Path, config: &Config) -> Result<Job, Vec<P
         Check { source: &source, dropped: &decoded.dropped, problems: decoded.problems };
 
     let name = check.name();
-    let job = decoded.value.and_then(|raw| check.job(raw, name?, config));
+    let job = decoded.value.and_then(|raw| check.job(raw, name, config));
     let mut problems = check.problems;
     match job {
         Some(job) if problems.is_empty() => Ok(job),
@@ -55,17 +55,17 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
-    fn job(&mut self, raw: RawJob, name: String, config: &Config) -> Option<Job> {
+    fn job(&mut self, raw: RawJob, name: Option<String>, config: &Config) -> Option<Job> {
         let operation = self.operation(raw.operation.as_ref(), config);
         let endpoint = self.endpoint(raw.endpoint.as_ref());
-        let params = endpoint.and_then(|ep| self.params(ep, raw.params.as_ref()));
+        let params = endpoint.map(|ep| self.params(ep, raw.params.as_ref()));
         let schedule = self.schedule(raw.schedule.as_ref());
         let windowing = endpoint.and_then(|ep| self.windowing(ep, &raw));
         let formats = self.formats(raw.formats.as_ref());
         let csv = self.csv(raw.csv.as_ref());
 
         Some(Job {
-            name,
+            name: name?,
             path: self.source.path.to_path_buf(),
             operation: operation?,
             endpoint: endpoint?,
@@ -151,7 +151,7 @@ impl Check<'_> {
         &mut self,
         endpoint: &Endpoint,
         raw: Option<&Spanned<BTreeMap<Spanned<String>, Spanned<String>>>>,
-    ) -> Option<BTreeMap<String, String>> {
+    ) -> BTreeMap<String, String> {
         let empty = BTreeMap::new();
         let given = raw.map_or(&empty, |params| params.get_ref());
         let mut params = BTreeMap::new();
@@ -170,7 +170,7 @@ impl Check<'_> {
                 self.report(at.clone(), message);
             }
         }
-        Some(params)
+        params
     }
 
     /// Checks one parameter; whether it is good.
