@@ -7,12 +7,12 @@
 //! server has closed is not reused. It sends one request and reads the
 //! whole body; classifying it is [`super::envelope`]'s job.
 
-use std::{fmt, time::Duration};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 
-use crate::catalog::Endpoint;
+use crate::{catalog::Endpoint, config::Token};
 
 /// The API's documented response size cap (wolkvox-api.md §1.3). A body
 /// past it is not a wolkvox answer.
@@ -34,32 +34,12 @@ impl Default for Timeouts {
     }
 }
 
-/// An API token. It is only ever written into the request header; its
-/// `Debug` is redacted so no log line or error can carry it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    pub fn new(token: impl Into<String>) -> Token {
-        Token(token.into())
-    }
-
-    /// A short, stable, non-reversible name for the token (slots, logs).
-    pub fn short_hash(&self) -> String {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(self.0.as_bytes());
-        digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
+/// A short, stable, non-reversible name for a token, for lock files and
+/// logs: the first 8 hex digits of its SHA-256.
+pub fn token_key(token: &Token) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(token.expose().as_bytes());
+    digest.iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 /// A client could not be built.
@@ -178,8 +158,8 @@ mod tests {
     #[test]
     fn token_never_prints() {
         let t = Token::new("0123456789abcdef0123456789abcdef0123456789abcdef01");
-        assert_eq!(format!("{t:?}"), "Token(<redacted>)");
-        assert_eq!(t.short_hash().len(), 8);
+        assert_eq!(format!("{t:?}"), "<redacted>");
+        assert_eq!(token_key(&t).len(), 8);
     }
 
     #[test]
