@@ -62,23 +62,36 @@ struct RawConfig {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// One `[[operation]]` table as written; see [`Operation`] for meanings
+/// and defaults.
 struct RawOperation {
+    /// The name jobs use.
     name: Option<Spanned<String>>,
     /// A 4-digit wolkvox server number such as `0004`.
     server: Option<Spanned<String>>,
     /// A full base URL instead of `server` (e.g. a local simulator).
     base_url: Option<Spanned<String>>,
+    /// A file holding the token, relative to the config file's folder.
     token_file: Option<Spanned<PathBuf>>,
+    /// An environment variable holding the token.
     token_env: Option<Spanned<String>>,
+    /// A systemd credential name.
     token_credential: Option<Spanned<String>>,
     /// Present only to refuse it with a helpful message.
     token: Option<Spanned<IgnoredAny>>,
+    /// Licenses: the budget is licenses × 1000 calls a day.
     licenses: Option<Spanned<u32>>,
+    /// Calls a day left for others (default 0).
     reserve: Option<Spanned<u32>>,
+    /// IANA zone (default America/Bogota).
     timezone: Option<Spanned<String>>,
+    /// 0–23 (default 0).
     rollover_hour: Option<Spanned<u8>>,
+    /// 1 or 2 (default 2).
     max_in_flight: Option<Spanned<u8>>,
+    /// A duration (default `30s`).
     probe_initial: Option<Spanned<String>>,
+    /// A duration (default `10m`).
     probe_max: Option<Spanned<String>>,
 }
 

@@ -4,8 +4,8 @@
 //! A job names an operation, an endpoint of the catalog with its
 //! parameters, a cron schedule and, for history endpoints, how time is cut
 //! into windows (grain, lag, refetch, start). The job's name is the file
-//! stem. Files are read in two steps: [`raw`] is the file as written
-//! (`deny_unknown_fields`), [`check`] turns it into a `Job` that cannot hold
+//! stem. Files are read in two steps: `raw` is the file as written
+//! (`deny_unknown_fields`), `check` turns it into a `Job` that cannot hold
 //! an invalid state, collecting every problem with its `path:line:column`.
 //!
 //! This module owns that and the folder loader. It leaves window arithmetic
