@@ -15,6 +15,7 @@
 //! - [`state`]: the durable state shared by processes (windows, ledger,
 //!   pauses, runs).
 //! - [`pacer`]: in-flight slots, the daily budget and maintenance pauses.
+//! - [`runtime`]: a config wired into clients, pacers and the engine.
 //! - [`sync`]: fetching a run's windows and publishing their files.
 //! - [`writers`]: CSV and typed Parquet files, published atomically, and
 //!   `convert` for saved response bodies.
@@ -28,6 +29,7 @@ pub mod config;
 pub mod jobs;
 pub mod pacer;
 pub mod plan;
+pub mod runtime;
 pub mod schedule;
 pub mod sim;
 pub mod state;

@@ -95,18 +95,18 @@ fn example_jobs_carry_their_settings() {
     };
     assert_eq!(cdr.windowing, Windowing::Windowed(spec));
     assert_eq!(cdr.schedule.as_str(), "5 * * * *");
-    assert_eq!(cdr.formats, Formats::Both);
+    assert_eq!(cdr.formats, Formats::BOTH);
     assert_eq!(cdr.priority, 10);
     assert!(cdr.params.is_empty());
 
     let skill = job("skill_4");
     assert_eq!(skill.params.get("skill_id").map(String::as_str), Some("all"));
-    assert_eq!(skill.formats, Formats::Parquet);
+    assert_eq!(skill.formats, Formats::PARQUET);
     assert_eq!(skill.window_spec().map(|s| s.lag), Some(SignedDuration::from_mins(15)));
 
     let chat = job("chat_1");
     assert_eq!(chat.csv, CsvOptions { bom: true, delimiter: b';' });
-    assert_eq!(chat.formats, Formats::Csv);
+    assert_eq!(chat.formats, Formats::CSV);
     assert_eq!(chat.window_spec().map(|s| (s.grain, s.refetch)), Some((Grain::DAY, 1)));
 
     let agents = job("real_time_agents");

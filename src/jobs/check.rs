@@ -319,14 +319,14 @@ impl Check<'_> {
 
     fn formats(&mut self, raw: Option<&Spanned<Vec<Format>>>) -> Option<Formats> {
         let Some(list) = raw else {
-            return Some(Formats::Both);
+            return Some(Formats::BOTH);
         };
         let csv = list.get_ref().contains(&Format::Csv);
         let parquet = list.get_ref().contains(&Format::Parquet);
         match (csv, parquet) {
-            (true, true) => Some(Formats::Both),
-            (true, false) => Some(Formats::Csv),
-            (false, true) => Some(Formats::Parquet),
+            (true, true) => Some(Formats::BOTH),
+            (true, false) => Some(Formats::CSV),
+            (false, true) => Some(Formats::PARQUET),
             (false, false) => {
                 self.report(Some(list.span()), "`formats` must list \"csv\", \"parquet\" or both");
                 None

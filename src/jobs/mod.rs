@@ -20,6 +20,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
+pub use crate::writers::{Formats, csv::CsvOptions};
 use crate::{
     catalog::Endpoint,
     config::{Config, Problem},
@@ -64,42 +65,6 @@ pub enum Windowing {
     Snapshot,
     /// History endpoints: each run fetches the due windows.
     Windowed(WindowSpec),
-}
-
-/// The output formats of a job; never empty.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Formats {
-    Csv,
-    Parquet,
-    Both,
-}
-
-impl Formats {
-    /// Whether CSV files are written.
-    pub fn csv(self) -> bool {
-        matches!(self, Formats::Csv | Formats::Both)
-    }
-
-    /// Whether Parquet files are written.
-    pub fn parquet(self) -> bool {
-        matches!(self, Formats::Parquet | Formats::Both)
-    }
-}
-
-/// How CSV files are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CsvOptions {
-    /// Start the file with a UTF-8 byte order mark, for Excel (default
-    /// false).
-    pub bom: bool,
-    /// `b','` (default) or `b';'`.
-    pub delimiter: u8,
-}
-
-impl Default for CsvOptions {
-    fn default() -> CsvOptions {
-        CsvOptions { bom: false, delimiter: b',' }
-    }
 }
 
 impl Job {

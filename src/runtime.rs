@@ -1,0 +1,164 @@
+//! Wiring a loaded config into running parts.
+//!
+//! A [`Runtime`] holds, per operation, the HTTP client and the pacer, and
+//! one engine over the state database; it turns a [`Job`] into the windows
+//! of a run (from the planner and the state) and runs it. The CLI's `once`
+//! and the daemon both go through here, so a manual run shares the pacer's
+//! slots, ledger and pauses with a running daemon.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use jiff::{Timestamp, civil};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    api::client::{Client, ClientError, Timeouts, token_key},
+    clock::Clock,
+    config::{Config, ConfigError, Operation as OperationConfig},
+    jobs::{Job, Windowing},
+    pacer::{Pacer, PacerConfig},
+    plan::{self, Window},
+    state::{State, StateError},
+    sync::{self, Engine, OutputSpec, Progress, RetryPolicy, RunPlan, RunResult},
+};
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("operation `{operation}`: {source}")]
+    Client {
+        operation: String,
+        #[source]
+        source: ClientError,
+    },
+    #[error("job {job}: operation `{operation}` is not in the config")]
+    UnknownOperation { job: String, operation: String },
+}
+
+/// The running parts of a config.
+#[derive(Debug)]
+pub struct Runtime {
+    pub config: Config,
+    pub engine: Engine,
+    operations: BTreeMap<String, Arc<sync::Operation>>,
+}
+
+impl Runtime {
+    /// Opens the state and builds a client and a pacer per operation,
+    /// reading each operation's token.
+    pub fn open(config: Config, clock: Clock) -> Result<Runtime, RuntimeError> {
+        let state = State::open(&config.state_dir)?;
+        let mut operations = BTreeMap::new();
+        for op in &config.operations {
+            let built = build_operation(op, &state, &clock, &config)?;
+            operations.insert(op.name.clone(), Arc::new(built));
+        }
+        let engine = Engine {
+            state,
+            clock,
+            out_dir: config.output_dir.clone(),
+            retry: RetryPolicy::default(),
+        };
+        Ok(Runtime { config, engine, operations })
+    }
+
+    /// The running operation of a job.
+    pub fn operation(&self, job: &Job) -> Result<&Arc<sync::Operation>, RuntimeError> {
+        self.operations.get(&job.operation).ok_or_else(|| RuntimeError::UnknownOperation {
+            job: job.name.clone(),
+            operation: job.operation.clone(),
+        })
+    }
+
+    /// Every running operation by name.
+    pub fn operations(&self) -> &BTreeMap<String, Arc<sync::Operation>> {
+        &self.operations
+    }
+
+    /// The operation config of a job.
+    pub fn operation_config(&self, job: &Job) -> Option<&OperationConfig> {
+        self.config.operation(&job.operation)
+    }
+
+    /// The windows a run of `job` fetches now: the due windows, or every
+    /// window between `range`'s ends when one is given (complete or not).
+    /// A snapshot job gets one window at the current second.
+    pub fn plan(&self, job: &Job, range: Option<(civil::DateTime, civil::DateTime)>) -> Result<RunPlan, RuntimeError> {
+        let tz = self
+            .operation_config(job)
+            .map(|op| op.timezone.clone())
+            .ok_or_else(|| RuntimeError::UnknownOperation {
+                job: job.name.clone(),
+                operation: job.operation.clone(),
+            })?;
+        let now = self.engine.clock.now();
+        let windows = match (&job.windowing, range) {
+            (Windowing::Snapshot, _) => vec![snapshot_window(now, &tz)],
+            (Windowing::Windowed(spec), Some((from, to))) => plan::windows_between(spec.grain, from, to),
+            (Windowing::Windowed(_), None) => {
+                let published = self.engine.state.windows(&job.name)?;
+                let covered = |w: &Window| sync::is_covered(w, &published);
+                plan::due_windows(job, now, &tz, &covered)
+            }
+        };
+        Ok(RunPlan {
+            job: job.name.clone(),
+            endpoint: job.endpoint,
+            params: job.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            windows,
+            output: OutputSpec { formats: job.formats, csv: job.csv },
+        })
+    }
+
+    /// Plans and runs `job`.
+    pub async fn run_job(
+        &self,
+        job: &Job,
+        range: Option<(civil::DateTime, civil::DateTime)>,
+        cancel: &CancellationToken,
+        progress: &dyn Progress,
+    ) -> Result<RunResult, RuntimeError> {
+        let plan = self.plan(job, range)?;
+        let op = self.operation(job)?;
+        Ok(self.engine.run(op, plan, cancel, progress).await)
+    }
+}
+
+fn build_operation(
+    op: &OperationConfig,
+    state: &State,
+    clock: &Clock,
+    config: &Config,
+) -> Result<sync::Operation, RuntimeError> {
+    let token = op.read_token()?;
+    let key = token_key(&token);
+    let client = Client::new(&op.base_url, token, Timeouts::default())
+        .map_err(|source| RuntimeError::Client { operation: op.name.clone(), source })?;
+    let budget = u64::from(op.licenses) * u64::from(crate::config::CALLS_PER_LICENSE);
+    let cfg = PacerConfig {
+        operation: op.name.clone(),
+        token_key: key,
+        daily_budget: budget,
+        reserve: u64::from(op.reserve),
+        tz: op.timezone.clone(),
+        rollover_hour: op.rollover_hour as i8,
+        max_in_flight: usize::from(op.max_in_flight),
+        probe_initial: op.probe_initial,
+        probe_max: op.probe_max,
+    };
+    let lock_dir = config.state_dir.join("locks");
+    let pacer = Pacer::new(cfg, state.clone(), clock.clone(), &lock_dir);
+    Ok(sync::Operation { name: op.name.clone(), client, pacer: Arc::new(pacer) })
+}
+
+/// A snapshot is filed under the second it was asked at, in the
+/// operation's wall clock.
+fn snapshot_window(now: Timestamp, tz: &jiff::tz::TimeZone) -> Window {
+    let at = now.to_zoned(tz.clone()).datetime();
+    let at = at.with().subsec_nanosecond(0).build().unwrap_or(at);
+    Window { start: at, end: at }
+}
