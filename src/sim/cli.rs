@@ -1,0 +1,1 @@
+//! The `wolkvox-sync sim` subcommand.
