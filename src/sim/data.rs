@@ -296,6 +296,9 @@ fn aggregate(
     let parts =
         [src.op.name.as_str(), &id, &params_key(ask.params), &ini.to_string(), &end.to_string()];
     let mut rng = rng_for(src.seed, &parts);
+    if matches!(ask.ep.shape, Shape::Keyed | Shape::KeyedList) {
+        return keyed(src, ask, ini, &mut rng);
+    }
     let last = end.min(now);
     let span = ini.duration_until(last).as_secs().max(0);
     let mut records = Vec::new();

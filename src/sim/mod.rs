@@ -406,6 +406,25 @@ impl Sim {
         self.shared.op_index(operation).map_or(0, |op| self.shared.budget_used(op))
     }
 
+    /// Requests of the operation being served now, over all its tokens
+    /// (0 for an unknown operation).
+    pub fn in_flight(&self, operation: &str) -> u32 {
+        self.shared.op_index(operation).map_or(0, |op| self.shared.in_flight(op))
+    }
+
+    /// Waits until no request of any operation is being served (bodies
+    /// sent or abandoned).
+    pub async fn wait_idle(&self) {
+        loop {
+            let released = self.shared.released.notified();
+            let busy = (0..self.shared.ops.len()).any(|op| self.shared.in_flight(op) > 0);
+            if !busy {
+                return;
+            }
+            released.await;
+        }
+    }
+
     /// The most requests one token ever had in flight, counting arrivals
     /// that were turned away.
     pub fn max_in_flight_seen(&self) -> u32 {

@@ -27,6 +27,7 @@ use axum::{
 };
 use futures_util::{FutureExt as _, StreamExt as _, stream};
 use jiff::{SignedDuration, Timestamp, ToSpan, civil};
+use tokio::sync::Notify;
 
 use super::{
     EmptyWindow, RangeMode, SimConfig, body,
@@ -52,6 +53,8 @@ pub(crate) struct Shared {
     pub log: Mutex<RequestLog>,
     seq: AtomicU64,
     pub panics: Mutex<Vec<String>>,
+    /// Woken whenever a slot is given back.
+    pub released: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -90,10 +93,13 @@ pub(crate) struct SlotGuard {
 
 impl Drop for SlotGuard {
     fn drop(&mut self) {
-        let mut gate = lock(&self.shared.gate);
-        if let Some(n) = gate.ops[self.op].in_flight.get_mut(&self.token) {
-            *n = n.saturating_sub(1);
+        {
+            let mut gate = lock(&self.shared.gate);
+            if let Some(n) = gate.ops[self.op].in_flight.get_mut(&self.token) {
+                *n = n.saturating_sub(1);
+            }
         }
+        self.shared.released.notify_waiters();
     }
 }
 
@@ -170,6 +176,7 @@ impl Shared {
             log: Mutex::new(log),
             seq: AtomicU64::new(0),
             panics: Mutex::new(Vec::new()),
+            released: Notify::new(),
         }
     }
 
@@ -191,6 +198,11 @@ impl Shared {
         let gate = lock(&self.gate);
         let og = &gate.ops[op];
         if og.day == Some(today) { og.used } else { 0 }
+    }
+
+    /// Requests of the operation in flight now, over all its tokens.
+    pub(crate) fn in_flight(&self, op: usize) -> u32 {
+        lock(&self.gate).ops[op].in_flight.values().sum()
     }
 
     pub(crate) fn max_in_flight_seen(&self) -> u32 {
