@@ -143,10 +143,17 @@ fn stream_body(body: Bytes, cut: Option<usize>, guard: Option<SlotGuard>) -> Bod
         chunks.push(Ok(body.slice(at..next)));
         at = next;
     }
-    if cut.is_some() {
-        chunks.push(Err(io::Error::new(io::ErrorKind::ConnectionAborted, "simulated fault")));
-    }
-    let stream = stream::iter(chunks).map(move |chunk| {
+    let sent = !chunks.is_empty();
+    let fail = stream::iter(cut.map(|_| ())).then(move |()| async move {
+        if sent {
+            // Give the server a turn to flush what was sent, so the cut
+            // falls mid-body; with nothing sent, fail at once and the
+            // connection closes before the headers go out.
+            tokio::task::yield_now().await;
+        }
+        Err(io::Error::new(io::ErrorKind::ConnectionAborted, "simulated fault"))
+    });
+    let stream = stream::iter(chunks).chain(fail).map(move |chunk| {
         let _slot = &guard;
         chunk
     });
