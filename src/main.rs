@@ -1,10 +1,44 @@
 //! The `wolkvox-sync` command line.
+//!
+//! Thin: each subcommand parses its arguments, calls the library, prints
+//! and maps errors to exit codes (sysexits: 64 usage, 65 bad input data,
+//! 69 the API refused, 78 configuration). Errors are printed once, with
+//! their chain.
 
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+use jiff::civil;
+use tokio_util::sync::CancellationToken;
+use wolkvox_sync::{
+    catalog::catalog,
+    clock::Clock,
+    config::Config,
+    jobs,
+    runtime::Runtime,
+    sync::{NoProgress, Progress, RunResult},
+    writers::{Formats, convert, csv::CsvOptions},
+};
 
-/// Keeps CSV and Parquet files in step with a wolkvox contact-center operation.
+/// Exit code for a bad configuration (sysexits EX_CONFIG).
+const EXIT_CONFIG: u8 = 78;
+/// Exit code for bad command-line use (EX_USAGE).
+const EXIT_USAGE: u8 = 64;
+/// Exit code for input that is not what it should be (EX_DATAERR).
+const EXIT_DATA: u8 = 65;
+/// Exit code for a run that stopped on an API or write error (EX_SOFTWARE
+/// would blame us; EX_UNAVAILABLE says the service refused).
+const EXIT_UNAVAILABLE: u8 = 69;
+
+/// Keeps CSV and Parquet files in step with a wolkvox contact-center
+/// operation.
 #[derive(Parser)]
-#[command(version)]
+#[command(version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -12,14 +46,319 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run one job now: fetch its due windows (or --from/--to) and publish
+    /// their files.
+    Once(OnceArgs),
+    /// Turn saved wolkvox response bodies into typed CSV/Parquet files.
+    Convert(ConvertArgs),
+    /// Check the config and every job file; print every problem.
+    Validate(ConfigArg),
     /// Serve a simulated wolkvox API on a local port, for tests and demos.
     Sim(wolkvox_sync::sim::cli::SimArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Sim(args) => wolkvox_sync::sim::cli::run(args).await?,
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// The operation config file.
+    #[arg(long, short, default_value = "/etc/wolkvox-sync/wolkvox-sync.toml", env = "WOLKVOX_SYNC_CONFIG")]
+    config: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct OnceArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The job: its name (file stem in the jobs folder) or a job file path.
+    job: String,
+    /// First second to fetch (`2026-12-01` or `2026-12-01T08:00:00`,
+    /// operation wall clock). With --to, fetches every window in between,
+    /// complete or not.
+    #[arg(long, requires = "to")]
+    from: Option<String>,
+    /// Last second to fetch (inclusive; a date means its last second).
+    #[arg(long, requires = "from")]
+    to: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct ConvertArgs {
+    /// The endpoint the bodies came from, as `module/api` (e.g.
+    /// `reports_manager/cdr_1`).
+    #[arg(long)]
+    endpoint: String,
+    /// Saved response bodies (JSON files).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Formats to write: csv, parquet or csv,parquet.
+    #[arg(long, default_value = "csv,parquet")]
+    format: String,
+    /// Write CSV for Excel in a Spanish locale (UTF-8 BOM, `;`).
+    #[arg(long)]
+    excel: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
     }
-    Ok(())
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Once(args) => once(args).await,
+        Command::Convert(args) => convert_cmd(args),
+        Command::Validate(args) => Ok(validate(&args.config)),
+        Command::Sim(args) => {
+            wolkvox_sync::sim::cli::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("WOLKVOX_SYNC_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Loads the config, printing its problems; `None` means exit 78.
+fn load_config(path: &Path) -> Option<Config> {
+    match Config::load(path) {
+        Ok(config) => Some(config),
+        Err(err) => {
+            eprintln!("{err}");
+            None
+        }
+    }
+}
+
+fn validate(path: &Path) -> ExitCode {
+    let Some(config) = load_config(path) else { return ExitCode::from(EXIT_CONFIG) };
+    let (jobs, errors) = jobs::load_dir(&config.jobs_dir, &config);
+    for err in &errors {
+        eprintln!("{err}");
+    }
+    let mut token_errors = 0;
+    for op in &config.operations {
+        if let Err(err) = op.read_token() {
+            eprintln!("{}: {err}", config.path.display());
+            token_errors += 1;
+        }
+    }
+    println!(
+        "{}: {} operation(s), {} job(s) valid, {} problem(s)",
+        config.path.display(),
+        config.operations.len(),
+        jobs.len(),
+        errors.len() + token_errors
+    );
+    if errors.is_empty() && token_errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CONFIG) }
+}
+
+async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(&args.config.config) else { return Ok(ExitCode::from(EXIT_CONFIG)) };
+    let job = match find_job(&args.job, &config) {
+        Ok(job) => job,
+        Err(problems) => {
+            eprintln!("{problems}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+    };
+    let range = match (&args.from, &args.to) {
+        (Some(from), Some(to)) => match parse_range(from, to) {
+            Ok(range) => Some(range),
+            Err(msg) => {
+                eprintln!("error: {msg}");
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+        },
+        _ => None,
+    };
+    let rt = Runtime::open(config, Clock::system()).context("starting")?;
+    let cancel = CancellationToken::new();
+    spawn_ctrl_c(cancel.clone());
+    let bar = Bar::new();
+    let progress: &dyn Progress = match &bar {
+        Some(bar) => bar,
+        None => &NoProgress,
+    };
+    let started = std::time::Instant::now();
+    let result = rt.run_job(&job, range, &cancel, progress).await?;
+    if let Some(bar) = &bar {
+        bar.0.finish_and_clear();
+    }
+    print_summary(&job.name, &result, started.elapsed());
+    Ok(match (&result.error, result.cancelled) {
+        (Some(err), _) if err.stops_operation() => ExitCode::from(EXIT_CONFIG),
+        (Some(_), _) => ExitCode::from(EXIT_UNAVAILABLE),
+        (None, true) => ExitCode::from(130),
+        (None, false) => ExitCode::SUCCESS,
+    })
+}
+
+fn print_summary(job: &str, result: &RunResult, took: std::time::Duration) {
+    let s = &result.summary;
+    let state = match (&result.error, result.cancelled) {
+        (Some(_), _) => "stopped",
+        (None, true) => "interrupted",
+        (None, false) => "done",
+    };
+    println!(
+        "{job}: {state}: {} window(s), {} row(s), {} call(s), paused {}s, took {:.1}s",
+        s.windows,
+        s.rows,
+        s.calls,
+        s.paused.as_secs(),
+        took.as_secs_f64()
+    );
+    if let Some(err) = &result.error {
+        eprintln!("error: {err}");
+    }
+}
+
+/// A job by name (in the jobs folder) or by path.
+fn find_job(name: &str, config: &Config) -> Result<jobs::Job, String> {
+    let as_path = PathBuf::from(name);
+    let path = if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
+        as_path
+    } else {
+        config.jobs_dir.join(format!("{name}.toml"))
+    };
+    if !path.exists() {
+        return Err(format!("error: job {name}: no file {}", path.display()));
+    }
+    jobs::load(&path, config).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        lines.join("\n")
+    })
+}
+
+/// `--from`/`--to`: a date or a datetime; a `--to` date means its last
+/// second.
+fn parse_range(from: &str, to: &str) -> Result<(civil::DateTime, civil::DateTime), String> {
+    let start = parse_when(from, false).ok_or_else(|| format!("--from {from:?} is not a date or datetime"))?;
+    let end = parse_when(to, true).ok_or_else(|| format!("--to {to:?} is not a date or datetime"))?;
+    if end < start {
+        return Err(format!("--to {to} is before --from {from}"));
+    }
+    Ok((start, end))
+}
+
+fn parse_when(text: &str, end_of_day: bool) -> Option<civil::DateTime> {
+    if let Ok(date) = text.parse::<civil::Date>() {
+        let time = if end_of_day { civil::time(23, 59, 59, 0) } else { civil::time(0, 0, 0, 0) };
+        return Some(date.to_datetime(time));
+    }
+    text.parse::<civil::DateTime>().ok()
+}
+
+fn spawn_ctrl_c(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("interrupted: finishing the request in flight");
+            cancel.cancel();
+        }
+    });
+}
+
+fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
+    let Some(ep) = catalog().by_id(&args.endpoint) else {
+        eprintln!("error: --endpoint {:?} is not a wolkvox endpoint (write module/api, e.g. reports_manager/cdr_1)", args.endpoint);
+        return Ok(ExitCode::from(EXIT_USAGE));
+    };
+    let formats = match parse_formats(&args.format) {
+        Some(f) => f,
+        None => {
+            eprintln!("error: --format {:?}: write csv, parquet or csv,parquet", args.format);
+            return Ok(ExitCode::from(EXIT_USAGE));
+        }
+    };
+    let csv = if args.excel { CsvOptions::EXCEL_ES } else { CsvOptions::default() };
+    let started = std::time::Instant::now();
+    match convert::convert(ep, &args.files, &args.out, formats, csv) {
+        Ok(report) => {
+            for c in &report.converted {
+                for f in &c.report.files {
+                    println!("{} -> {} ({} rows)", c.input.display(), f.path.display(), c.report.rows);
+                }
+            }
+            println!(
+                "converted {} file(s): {} row(s), {} reject(s) in {:.2}s",
+                report.converted.len(),
+                report.rows(),
+                report.rejects(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            Ok(ExitCode::from(EXIT_DATA))
+        }
+    }
+}
+
+fn parse_formats(text: &str) -> Option<Formats> {
+    let mut formats = Formats { csv: false, parquet: false };
+    for part in text.split(',') {
+        match part.trim() {
+            "csv" => formats.csv = true,
+            "parquet" => formats.parquet = true,
+            _ => return None,
+        }
+    }
+    Some(formats)
+}
+
+/// A progress bar on a terminal.
+struct Bar(indicatif::ProgressBar);
+
+impl Bar {
+    fn new() -> Option<Bar> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        let style = indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} windows {wide_msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        Some(Bar(bar))
+    }
+}
+
+impl Progress for Bar {
+    fn planned(&self, windows: usize) {
+        self.0.set_length(windows as u64);
+    }
+
+    fn window_done(&self, window: &wolkvox_sync::plan::Window, rows: u64) {
+        self.0.inc(1);
+        self.0.set_message(format!("{window}: {rows} rows"));
+    }
+
+    fn window_split(&self, window: &wolkvox_sync::plan::Window) {
+        self.0.inc_length(1);
+        self.0.set_message(format!("{window}: row cap, split"));
+    }
 }

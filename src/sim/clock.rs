@@ -19,8 +19,11 @@ pub struct SimClock {
     inner: Arc<Mutex<Mode>>,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Mode {
+    /// Another clock (the engine's, in tests that pause tokio time) plus
+    /// an offset that [`SimClock::advance`] grows.
+    Follow { clock: crate::clock::Clock, offset: SignedDuration },
     /// The system clock plus an offset that [`SimClock::advance`] grows.
     Real { offset: SignedDuration },
     /// A time that moves only when told to.
@@ -38,17 +41,26 @@ impl SimClock {
         SimClock::with_mode(Mode::Fixed(at))
     }
 
+    /// A clock that reads `clock`, so a test that drives the product's
+    /// clock (tokio's paused time) drives the simulator with it.
+    pub fn following(clock: crate::clock::Clock) -> SimClock {
+        SimClock::with_mode(Mode::Follow { clock, offset: SignedDuration::ZERO })
+    }
+
     fn with_mode(mode: Mode) -> SimClock {
         SimClock { inner: Arc::new(Mutex::new(mode)) }
     }
 
     /// The current time.
     pub fn now(&self) -> Timestamp {
-        match *self.lock() {
+        match &*self.lock() {
             Mode::Real { offset } => {
-                Timestamp::now().saturating_add(offset).unwrap_or(Timestamp::MAX)
+                Timestamp::now().saturating_add(*offset).unwrap_or(Timestamp::MAX)
             }
-            Mode::Fixed(at) => at,
+            Mode::Follow { clock, offset } => {
+                clock.now().saturating_add(*offset).unwrap_or(Timestamp::MAX)
+            }
+            Mode::Fixed(at) => *at,
         }
     }
 
@@ -61,8 +73,11 @@ impl SimClock {
     pub fn advance(&self, by: Duration) {
         let by = SignedDuration::try_from(by).unwrap_or(SignedDuration::MAX);
         let mut mode = self.lock();
-        *mode = match *mode {
+        *mode = match &*mode {
             Mode::Real { offset } => Mode::Real { offset: offset.saturating_add(by) },
+            Mode::Follow { clock, offset } => {
+                Mode::Follow { clock: clock.clone(), offset: offset.saturating_add(by) }
+            }
             Mode::Fixed(at) => Mode::Fixed(at.saturating_add(by).unwrap_or(Timestamp::MAX)),
         };
     }
