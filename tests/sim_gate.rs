@@ -154,3 +154,21 @@ async fn tokens_of_one_operation_share_its_budget() {
     assert_eq!(log[1].budget_used, 2);
     sim.shutdown().await.unwrap();
 }
+
+/// `token_info` reports the live counters and costs a call itself.
+#[tokio::test]
+async fn token_info_reports_the_budget() {
+    let mut config = config();
+    config.operations[0].licenses = 3;
+    config.operations[0].tokens.push("second-token".into());
+    let sim = Sim::start(config).await.unwrap();
+    get(&sim, "reports_manager", &CDR_DAY).await;
+    call(&sim, "GET", "reports_manager", &CDR_DAY, Some("second-token")).await;
+    let a = get(&sim, "information", &[("api", "token_info")]).await;
+    let data = a.json()["data"].clone();
+    assert_eq!(data.as_array().unwrap().len(), 1);
+    assert_eq!(data[0]["token_limit"], "3000");
+    assert_eq!(data[0]["token_use_today"], "2");
+    assert_eq!(data[0]["all_token_today"], "3");
+    sim.shutdown().await.unwrap();
+}

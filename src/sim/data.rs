@@ -16,7 +16,7 @@ use rand::Rng;
 
 use super::{
     LateData,
-    values::{self, Customer, Pool, RowCtx, SimRng, pick, rng_for},
+    values::{self, Customer, Pool, RowCtx, SimRng, rng_for},
 };
 use crate::catalog::{Endpoint, Field, Grain, Kind, Shape};
 
@@ -60,6 +60,8 @@ pub(crate) struct Ask<'a> {
     pub ep: &'a Endpoint,
     /// Parameters other than the dates, sorted by name.
     pub params: &'a [(String, String)],
+    /// Live values by field key (the budget counters of `token_info`).
+    pub live: &'a [(String, String)],
     pub window: Option<(civil::DateTime, civil::DateTime)>,
     pub now: Timestamp,
 }
@@ -75,7 +77,8 @@ pub(crate) fn generate(src: &Source<'_>, ask: &Ask<'_>) -> Vec<Record> {
         _ => snapshot(src, ask, now),
     };
     cap(&mut records, src.row_cap);
-    override_params(ask, &mut records);
+    override_fields(ask.ep, ask.params, &mut records);
+    override_fields(ask.ep, ask.live, &mut records);
     records
 }
 
@@ -122,15 +125,16 @@ fn cap(records: &mut Vec<Record>, row_cap: usize) {
     }
 }
 
-/// A parameter naming one agent, skill or campaign puts its value in the
-/// field of the same name, as a filtered report would.
-fn override_params(ask: &Ask<'_>, records: &mut [Record]) {
-    for (key, value) in ask.params {
+/// A value given for a field's key replaces the generated one: a parameter
+/// naming one agent, skill or campaign fills its field as a filtered report
+/// would, and live counters fill theirs.
+fn override_fields(ep: &Endpoint, values: &[(String, String)], records: &mut [Record]) {
+    for (key, value) in values {
         if value.is_empty() || value == "all" {
             continue;
         }
-        let parent = ask.ep.fields.iter().position(|f| &f.key == key);
-        let child = ask.ep.child_fields.iter().position(|f| &f.key == key);
+        let parent = ep.fields.iter().position(|f| &f.key == key);
+        let child = ep.child_fields.iter().position(|f| &f.key == key);
         for rec in records.iter_mut() {
             if let Some(i) = parent {
                 rec.values[i].clone_from(value);
@@ -421,7 +425,7 @@ fn fill(
         agent = &pool.agents[spot.index % pool.agents.len()];
         skill = &pool.skills[spot.index % pool.skills.len()];
     }
-    let campaign = pick(rng, &pool.campaigns.iter().map(String::as_str).collect::<Vec<_>>());
+    let campaign = &pool.campaigns[rng.random_range(0..pool.campaigns.len())];
     let customer = Customer::new(rng);
     let cx = RowCtx {
         at: spot.at,

@@ -41,11 +41,17 @@ pub struct FaultProfile {
 /// What happens to one response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
+    /// Answer normally.
     None,
+    /// Answer this 5xx status with an empty body.
     ServerError(u16),
+    /// Close the connection before the headers.
     Reset,
+    /// Close the connection halfway through the body.
     Truncate,
+    /// Answer 502 with an HTML page.
     Html,
+    /// Answer normally after this long.
     Slow(Duration),
 }
 
@@ -66,10 +72,13 @@ impl Fault {
 /// A profile that cannot be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FaultsError {
+    /// The file could not be read.
     #[error("reading fault profile {path}: {source}")]
     Read { path: String, source: std::io::Error },
+    /// The file is not a valid profile.
     #[error("fault profile {path}: {source}")]
     Parse { path: String, source: toml::de::Error },
+    /// Neither a built-in name nor an existing file.
     #[error("unknown fault profile {0:?} (none, flaky, slow, or a TOML file)")]
     Unknown(String),
 }

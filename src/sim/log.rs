@@ -57,22 +57,39 @@ pub struct RequestRecord {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BreachKind {
     /// More than 2 requests of one token in flight.
-    InFlight { in_flight: u32 },
+    InFlight {
+        /// Requests in flight on arrival, this one included.
+        in_flight: u32,
+    },
     /// The day's budget was already spent.
-    Budget { used: u64, limit: u64 },
+    Budget {
+        /// Calls already counted today when it arrived.
+        used: u64,
+        /// The day's budget.
+        limit: u64,
+    },
     /// During maintenance, sooner than the probe interval after the
     /// previous request of the operation.
-    Maintenance { since_previous: Duration },
+    Maintenance {
+        /// Simulator time since the operation's previous request.
+        since_previous: Duration,
+    },
 }
 
 /// A request that broke one of the API's rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Breach {
+    /// Arrival on the simulator clock.
     pub at: Timestamp,
+    /// The request's arrival number, as in [`RequestRecord::seq`].
     pub seq: u64,
+    /// The token's operation.
     pub operation: String,
+    /// [`token_hash`] of the token.
     pub token: String,
+    /// `module/api` as asked.
     pub endpoint: String,
+    /// The rule broken.
     pub kind: BreachKind,
 }
 

@@ -146,9 +146,11 @@ impl Default for SimConfig {
 /// One simulated operation (a wolkvox account).
 #[derive(Clone, Debug)]
 pub struct OperationConfig {
+    /// The name used in the request log and the `Sim` accessors.
     pub name: String,
     /// The daily budget is `licenses × 1000` calls.
     pub licenses: u32,
+    /// Tokens that call as this operation.
     pub tokens: Vec<String>,
     /// The zone of the operation's wall clock (default America/Bogota).
     pub time_zone: TimeZone,
@@ -193,14 +195,18 @@ fn default_time_zone() -> TimeZone {
 /// A maintenance window, `[start, end)`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MaintenanceWindow {
+    /// The first instant in maintenance.
     pub start: MaintenanceTime,
+    /// The first instant out of it again.
     pub end: MaintenanceTime,
 }
 
 /// A maintenance boundary: the operation's wall clock, or an instant.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum MaintenanceTime {
+    /// A wall-clock time in the operation's zone.
     Wall(civil::DateTime),
+    /// An instant.
     At(Timestamp),
 }
 
@@ -265,16 +271,22 @@ pub enum RangeMode {
 /// Why the simulator failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    /// `--listen` named an address other hosts could reach.
     #[error("the simulator listens on loopback only, not {0}")]
     NotLoopback(SocketAddr),
+    /// Binding the address failed (or the configuration is invalid).
     #[error("starting the simulator on {addr}: {source}")]
     Start { addr: SocketAddr, source: io::Error },
+    /// The server stopped with an error.
     #[error("the simulator server failed: {0}")]
     Serve(#[source] io::Error),
+    /// The server task or a handler panicked.
     #[error("a simulator task panicked: {0}")]
     Panicked(String),
+    /// A command-line option could not be read.
     #[error("invalid simulator option: {0}")]
     Args(String),
+    /// The fault profile could not be loaded.
     #[error(transparent)]
     Faults(#[from] faults::FaultsError),
 }
@@ -362,7 +374,8 @@ impl Sim {
     /// in [`Endpoint::columns`] order (`_extra` is `None`): what
     /// `api::envelope::decode` gives for the body of a successful answer.
     /// `params` are the query parameters besides the dates; the dates are
-    /// ignored for endpoints without a window.
+    /// ignored for endpoints without a window. Budget counters
+    /// (`token_info`) are those of the operation's first token now.
     pub fn rows(
         &self,
         ep: &Endpoint,
@@ -386,7 +399,8 @@ impl Sim {
         let op = self.shared.op_index(operation)?;
         let params = server::data_params(params.iter().copied());
         let window = ep.is_windowed().then_some((date_ini, date_end));
-        let records = self.shared.records(op, ep, &params, window);
+        let token = &self.shared.config.operations[op].tokens[0];
+        let records = self.shared.records(op, token, ep, &params, window);
         Some(data::flatten(ep, &records))
     }
 

@@ -73,6 +73,8 @@ struct OpGate {
     /// The last arrival during the current maintenance period.
     last_in_maintenance: Option<Timestamp>,
     in_flight: HashMap<String, u32>,
+    /// Calls of `day` per token.
+    used_by: HashMap<String, u64>,
 }
 
 /// What the gate decided.
@@ -242,9 +244,11 @@ impl Shared {
             if og.day != Some(day) {
                 og.day = Some(day);
                 og.used = 0;
+                og.used_by.clear();
             }
             let used_before = og.used;
             og.used += 1;
+            *og.used_by.entry(token.to_string()).or_default() += 1;
             let in_flight = og.in_flight.get(token).copied().unwrap_or(0) + 1;
             rec.in_flight = in_flight;
             rec.budget_used = og.used;
@@ -304,16 +308,39 @@ impl Shared {
         }
     }
 
-    /// The rows the simulator holds for a question, as records.
+    /// The live counters `information token_info` reports for `token`, by
+    /// field key.
+    fn live(&self, op: usize, token: &str) -> Vec<(String, String)> {
+        let today = self.budget_day(op, self.config.clock.now());
+        let limit = self.config.operations[op].daily_limit();
+        let gate = lock(&self.gate);
+        let og = &gate.ops[op];
+        let current = og.day == Some(today);
+        let mine = og.used_by.get(token).copied().filter(|_| current).unwrap_or(0);
+        let all = if current { og.used } else { 0 };
+        vec![
+            ("token_limit".to_string(), limit.to_string()),
+            ("token_use_today".to_string(), mine.to_string()),
+            ("all_token_today".to_string(), all.to_string()),
+        ]
+    }
+
+    /// The rows the simulator holds for a question asked with `token`, as
+    /// records.
     pub(crate) fn records(
         &self,
         op: usize,
+        token: &str,
         ep: &Endpoint,
         params: &[(String, String)],
         window: Option<(civil::DateTime, civil::DateTime)>,
     ) -> Vec<Record> {
         let config = &self.config;
+        let live = self.live(op, token);
+        // A report on the calling token has one row: that token's.
+        let about_token = ep.fields.iter().any(|f| f.key == "token_use_today");
         let volume = config.volumes.get(&ep.id()).copied().unwrap_or(match ep.grain {
+            _ if about_token => 1,
             Some(Grain::Detail) => config.detail_volume,
             _ => config.snapshot_volume,
         });
@@ -324,7 +351,7 @@ impl Shared {
             row_cap: config.row_cap,
             op: &self.ops[op],
         };
-        let ask = Ask { ep, params, window, now: config.clock.now() };
+        let ask = Ask { ep, params, live: &live, window, now: config.clock.now() };
         data::generate(&src, &ask)
     }
 }
@@ -422,7 +449,7 @@ async fn answer(
         Ok(found) => found,
         Err(reply) => return reply,
     };
-    let mut reply = respond(shared, op, ep, window, rec).await;
+    let mut reply = respond(shared, op, token, ep, window, rec).await;
     reply.guard = Some(guard);
     reply
 }
@@ -515,6 +542,7 @@ pub(crate) fn data_params<'a>(
 async fn respond(
     shared: &Arc<Shared>,
     op: usize,
+    token: &str,
     ep: &'static Endpoint,
     window: Window,
     rec: &mut RequestRecord,
@@ -534,8 +562,9 @@ async fn respond(
     let params = data_params(rec.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let campaign = param(&rec.params, "campaign_id").unwrap_or_default().to_string();
     let worker = Arc::clone(shared);
+    let token = token.to_string();
     let built = tokio::task::spawn_blocking(move || {
-        let records = worker.records(op, ep, &params, window);
+        let records = worker.records(op, &token, ep, &params, window);
         let rows: usize = records.iter().map(Record::row_count).sum();
         let empty = records.is_empty() && worker.config.empty_window == EmptyWindow::NotFound;
         let body = if empty { Vec::new() } else { body::success(ep, &records, &campaign) };
