@@ -60,7 +60,12 @@ enum Command {
 #[derive(clap::Args)]
 struct ConfigArg {
     /// The operation config file.
-    #[arg(long, short, default_value = "/etc/wolkvox-sync/wolkvox-sync.toml", env = "WOLKVOX_SYNC_CONFIG")]
+    #[arg(
+        long,
+        short,
+        default_value = "/etc/wolkvox-sync/wolkvox-sync.toml",
+        env = "WOLKVOX_SYNC_CONFIG"
+    )]
     config: PathBuf,
 }
 
@@ -173,11 +178,17 @@ fn validate(path: &Path) -> ExitCode {
         jobs.len(),
         errors.len() + token_errors
     );
-    if errors.is_empty() && token_errors == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_CONFIG) }
+    if errors.is_empty() && token_errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_CONFIG)
+    }
 }
 
 async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
-    let Some(config) = load_config(&args.config.config) else { return Ok(ExitCode::from(EXIT_CONFIG)) };
+    let Some(config) = load_config(&args.config.config) else {
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    };
     let job = match find_job(&args.job, &config) {
         Ok(job) => job,
         Err(problems) => {
@@ -240,11 +251,12 @@ fn print_summary(job: &str, result: &RunResult, took: std::time::Duration) {
 /// A job by name (in the jobs folder) or by path.
 fn find_job(name: &str, config: &Config) -> Result<jobs::Job, String> {
     let as_path = PathBuf::from(name);
-    let path = if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
-        as_path
-    } else {
-        config.jobs_dir.join(format!("{name}.toml"))
-    };
+    let path =
+        if as_path.extension().is_some_and(|e| e == "toml") || as_path.components().count() > 1 {
+            as_path
+        } else {
+            config.jobs_dir.join(format!("{name}.toml"))
+        };
     if !path.exists() {
         return Err(format!("error: job {name}: no file {}", path.display()));
     }
@@ -257,8 +269,10 @@ fn find_job(name: &str, config: &Config) -> Result<jobs::Job, String> {
 /// `--from`/`--to`: a date or a datetime; a `--to` date means its last
 /// second.
 fn parse_range(from: &str, to: &str) -> Result<(civil::DateTime, civil::DateTime), String> {
-    let start = parse_when(from, false).ok_or_else(|| format!("--from {from:?} is not a date or datetime"))?;
-    let end = parse_when(to, true).ok_or_else(|| format!("--to {to:?} is not a date or datetime"))?;
+    let start = parse_when(from, false)
+        .ok_or_else(|| format!("--from {from:?} is not a date or datetime"))?;
+    let end =
+        parse_when(to, true).ok_or_else(|| format!("--to {to:?} is not a date or datetime"))?;
     if end < start {
         return Err(format!("--to {to} is before --from {from}"));
     }
@@ -284,7 +298,10 @@ fn spawn_ctrl_c(cancel: CancellationToken) {
 
 fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     let Some(ep) = catalog().by_id(&args.endpoint) else {
-        eprintln!("error: --endpoint {:?} is not a wolkvox endpoint (write module/api, e.g. reports_manager/cdr_1)", args.endpoint);
+        eprintln!(
+            "error: --endpoint {:?} is not a wolkvox endpoint (write module/api, e.g. reports_manager/cdr_1)",
+            args.endpoint
+        );
         return Ok(ExitCode::from(EXIT_USAGE));
     };
     let formats = match parse_formats(&args.format) {
@@ -300,7 +317,12 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         Ok(report) => {
             for c in &report.converted {
                 for f in &c.report.files {
-                    println!("{} -> {} ({} rows)", c.input.display(), f.path.display(), c.report.rows);
+                    println!(
+                        "{} -> {} ({} rows)",
+                        c.input.display(),
+                        f.path.display(),
+                        c.report.rows
+                    );
                 }
             }
             println!(
@@ -340,8 +362,9 @@ impl Bar {
             return None;
         }
         let bar = indicatif::ProgressBar::new(0);
-        let style = indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} windows {wide_msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        let style =
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} windows {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
         bar.set_style(style);
         Some(Bar(bar))
     }

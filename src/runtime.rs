@@ -87,18 +87,23 @@ impl Runtime {
     /// The windows a run of `job` fetches now: the due windows, or every
     /// window between `range`'s ends when one is given (complete or not).
     /// A snapshot job gets one window at the current second.
-    pub fn plan(&self, job: &Job, range: Option<(civil::DateTime, civil::DateTime)>) -> Result<RunPlan, RuntimeError> {
-        let tz = self
-            .operation_config(job)
-            .map(|op| op.timezone.clone())
-            .ok_or_else(|| RuntimeError::UnknownOperation {
+    pub fn plan(
+        &self,
+        job: &Job,
+        range: Option<(civil::DateTime, civil::DateTime)>,
+    ) -> Result<RunPlan, RuntimeError> {
+        let tz = self.operation_config(job).map(|op| op.timezone.clone()).ok_or_else(|| {
+            RuntimeError::UnknownOperation {
                 job: job.name.clone(),
                 operation: job.operation.clone(),
-            })?;
+            }
+        })?;
         let now = self.engine.clock.now();
         let windows = match (&job.windowing, range) {
             (Windowing::Snapshot, _) => vec![snapshot_window(now, &tz)],
-            (Windowing::Windowed(spec), Some((from, to))) => plan::windows_between(spec.grain, from, to),
+            (Windowing::Windowed(spec), Some((from, to))) => {
+                plan::windows_between(spec.grain, from, to)
+            }
             (Windowing::Windowed(_), None) => {
                 let published = self.engine.state.windows(&job.name)?;
                 let covered = |w: &Window| sync::is_covered(w, &published);

@@ -104,7 +104,9 @@ pub struct RunPlan {
 /// Why a run stopped early. Every variant names what it was working on.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("job {job}: the operation's token was refused ({reason}); fix the token, the operation is stopped")]
+    #[error(
+        "job {job}: the operation's token was refused ({reason}); fix the token, the operation is stopped"
+    )]
     BadToken { job: String, reason: String },
     #[error("job {job}, window {window}: the API rejected the request ({reason})")]
     BadRequest { job: String, window: Window, reason: String },
@@ -275,16 +277,29 @@ impl Engine {
                     return Err(Stop::Error(RunError::BadToken { job: job.clone(), reason }));
                 }
                 Outcome::BadRequest(reason) => {
-                    return Err(Stop::Error(RunError::BadRequest { job: job.clone(), window, reason }));
+                    return Err(Stop::Error(RunError::BadRequest {
+                        job: job.clone(),
+                        window,
+                        reason,
+                    }));
                 }
                 Outcome::NotEnabled(reason) => {
                     let endpoint = plan.endpoint.id();
-                    return Err(Stop::Error(RunError::NotEnabled { job: job.clone(), endpoint, reason }));
+                    return Err(Stop::Error(RunError::NotEnabled {
+                        job: job.clone(),
+                        endpoint,
+                        reason,
+                    }));
                 }
                 Outcome::Transient(reason) => reason,
             };
             let Some(wait) = delays.next() else {
-                return Err(Stop::Error(RunError::GaveUp { job: job.clone(), window, attempts, last }));
+                return Err(Stop::Error(RunError::GaveUp {
+                    job: job.clone(),
+                    window,
+                    attempts,
+                    last,
+                }));
             };
             tracing::warn!(job = %job, %window, attempt = attempts, error = %last, retry_in_ms = wait.as_millis() as u64, "request failed, retrying");
             sleep(wait, cancel).await?;
@@ -323,14 +338,21 @@ impl Engine {
         });
         match task.await {
             Ok(Ok((outcome, files))) => Ok((outcome, Some(files))),
-            Ok(Err(source)) => Err(Stop::Error(RunError::Write { job: plan.job.clone(), window, source })),
+            Ok(Err(source)) => {
+                Err(Stop::Error(RunError::Write { job: plan.job.clone(), window, source }))
+            }
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
     }
 
     /// Publishes a window's files, removes files of windows it overlaps,
     /// then marks it complete.
-    async fn publish(&self, plan: &RunPlan, window: Window, files: Option<WindowFiles>) -> Result<u64, Stop> {
+    async fn publish(
+        &self,
+        plan: &RunPlan,
+        window: Window,
+        files: Option<WindowFiles>,
+    ) -> Result<u64, Stop> {
         let job = &plan.job;
         let write_err = |source| Stop::Error(RunError::Write { job: job.clone(), window, source });
         let Some(files) = files else {
