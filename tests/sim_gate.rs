@@ -117,6 +117,10 @@ async fn maintenance_answers_the_documented_body_and_counts() {
     assert_eq!(breaches.len(), 1);
     let want = BreachKind::Maintenance { since_previous: Duration::from_millis(500) };
     assert_eq!(breaches[0].kind, want);
+    // Two requests crossing (sent before either answer was seen) are not.
+    sim.clock().advance(Duration::from_millis(50));
+    assert_eq!(get(&sim, "reports_manager", &CDR_DAY).await.status, 403);
+    assert_eq!(sim.breaches().len(), 1);
 
     sim.set_maintenance("demo", false);
     assert_eq!(get(&sim, "reports_manager", &CDR_DAY).await.status, 200);

@@ -86,6 +86,11 @@ pub struct SimConfig {
     /// During maintenance, a request sooner than this after the previous
     /// one of the operation is a breach (default 1 s of simulator time).
     pub probe_min_interval: Duration,
+    /// A request arriving this soon after the previous one during
+    /// maintenance was sent before its sender could have seen that answer
+    /// (two jobs' requests crossing), so it is not a breach (default
+    /// 100 ms).
+    pub maintenance_grace: Duration,
     /// The simulator's time (default: real).
     pub clock: SimClock,
     /// Also write the request log here, as JSON lines.
@@ -108,6 +113,7 @@ impl SimConfig {
             range: RangeMode::Reject,
             row_cap: 60_000,
             probe_min_interval: Duration::from_secs(1),
+            maintenance_grace: Duration::from_millis(100),
             clock: SimClock::real(),
             log_path: None,
         }

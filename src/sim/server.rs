@@ -258,7 +258,9 @@ impl Shared {
                     let since = prev.duration_until(rec.at);
                     let min = SignedDuration::try_from(self.config.probe_min_interval)
                         .unwrap_or(SignedDuration::MAX);
-                    if since < min {
+                    let grace = SignedDuration::try_from(self.config.maintenance_grace)
+                        .unwrap_or(SignedDuration::ZERO);
+                    if since >= grace && since < min {
                         let since_previous = since.unsigned_abs();
                         breaches.push(BreachKind::Maintenance { since_previous });
                     }
