@@ -144,6 +144,12 @@ impl Pacer {
         }
     }
 
+    /// Takes the host-wide lock of one job, so two processes never run the
+    /// same job at once; `None` when another holds it. Released on drop.
+    pub fn lock_job(&self, job: &str) -> Result<Option<File>, PacerError> {
+        try_lock(&self.lock_dir.join(format!("job-{job}.lock")))
+    }
+
     /// Calls spent today according to the ledger.
     pub fn calls_today(&self) -> Result<u64, StateError> {
         let day = self.api_day(self.clock.now());

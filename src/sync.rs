@@ -121,6 +121,8 @@ pub enum RunError {
         #[source]
         source: writers::WriteError,
     },
+    #[error("job {job} is already running in another process")]
+    Busy { job: String },
     #[error("job {job}: {source}")]
     State {
         job: String,
@@ -183,9 +185,23 @@ impl Engine {
         cancel: &CancellationToken,
         progress: &dyn Progress,
     ) -> RunResult {
+        let mut summary = RunSummary::default();
+        let _job_lock = match op.pacer.lock_job(&plan.job) {
+            Ok(Some(lock)) => lock,
+            Ok(None) => {
+                let error = Some(RunError::Busy { job: plan.job.clone() });
+                return RunResult { summary, cancelled: false, error };
+            }
+            Err(source) => {
+                let error = Some(RunError::Pacer { job: plan.job.clone(), source });
+                return RunResult { summary, cancelled: false, error };
+            }
+        };
+        // Holding the job's lock, no other process is writing its files:
+        // temp files left by a crash can go.
+        remove_stale_temps(&self.out_dir.join(&plan.job));
         let started = self.clock.now();
         let run_id = self.state.run_started(&plan.job, started).ok();
-        let mut summary = RunSummary::default();
         let mut queue: VecDeque<Window> = plan.windows.iter().copied().collect();
         progress.planned(queue.len());
         let mut error = None;
@@ -432,6 +448,28 @@ fn request_params(plan: &RunPlan, window: &Window) -> Vec<(String, String)> {
         }
     }
     params
+}
+
+/// Removes hidden temp files (`.…tmp`) below `dir`, left by a process
+/// that was killed while writing.
+fn remove_stale_temps(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if path.is_dir() {
+            remove_stale_temps(&path);
+        } else if writers::atomic::is_temp_name(&name.to_string_lossy()) {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(path = %path.display(), "removed a temp file left by a crash")
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "removing a stale temp file failed")
+                }
+            }
+        }
+    }
 }
 
 fn relative_paths(report: &WindowReport, out_dir: &std::path::Path) -> Vec<String> {

@@ -42,3 +42,32 @@ async fn hourly_backfill_publishes_every_row_once_at_one_call_per_window() {
     assert_eq!((again.summary.windows, again.summary.calls), (0, 0));
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn one_job_never_runs_twice_at_once_and_crash_leftovers_go() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let setup = Setup::new(&sim, 1, &[("cdr", CDR_HOURLY)]);
+    let rt = setup.runtime(&clock);
+    let job = setup.job("cdr");
+    let leftover = setup.out().join("cdr/window_date=2026-12-01/.cdr_x.parquet.abc123.tmp");
+    std::fs::create_dir_all(leftover.parent().unwrap()).unwrap();
+    std::fs::write(&leftover, b"half a file").unwrap();
+
+    // Another process holds the job (its lock file is the same).
+    let other = Setup::runtime(&setup, &clock);
+    let held = other.operation(&job).unwrap().pacer.lock_job("cdr").unwrap().unwrap();
+    let busy = rt.run_job(&job, None, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!(
+        busy.error.map(|e| e.to_string()).as_deref(),
+        Some("job cdr is already running in another process")
+    );
+    assert_eq!(busy.summary.calls, 0);
+    assert!(leftover.exists());
+    drop(held);
+
+    let done = rt.run_job(&job, None, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!(done.summary.windows, 30);
+    assert!(!leftover.exists());
+    sim.shutdown().await.unwrap();
+}
