@@ -85,7 +85,8 @@ impl Runtime {
     }
 
     /// The windows a run of `job` fetches now: the due windows, or every
-    /// window between `range`'s ends when one is given (complete or not).
+    /// closed window between `range`'s ends when one is given (complete or
+    /// not).
     /// A snapshot job gets one window at the current second.
     pub fn plan(
         &self,
@@ -101,8 +102,11 @@ impl Runtime {
         let now = self.engine.clock.now();
         let windows = match (&job.windowing, range) {
             (Windowing::Snapshot, _) => vec![snapshot_window(now, &tz)],
+            // Only closed windows: one still open would be marked
+            // complete with part of its rows and never fetched again.
             (Windowing::Windowed(spec), Some((from, to))) => {
-                plan::windows_between(spec.grain, from, to)
+                let all = plan::windows_between(spec.grain, from, to);
+                all.into_iter().filter(|w| plan::is_closed(w, spec.lag, &tz, now)).collect()
             }
             (Windowing::Windowed(_), None) => {
                 let published = self.engine.state.windows(&job.name)?;

@@ -71,3 +71,25 @@ async fn one_job_never_runs_twice_at_once_and_crash_leftovers_go() {
     assert!(!leftover.exists());
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_range_fetches_only_closed_windows_complete_or_not() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let setup = Setup::new(&sim, 1, &[("cdr", CDR_HOURLY)]);
+    let rt = setup.runtime(&clock);
+    let job = setup.job("cdr");
+    let range = Some((wall(2026, 12, 2, 4, 0, 0), wall(2026, 12, 2, 23, 59, 59)));
+
+    // 04:00 and 05:00 are closed at 07:00; 06:00 is within its lag and the
+    // rest of the day has not happened.
+    let first = rt.run_job(&job, range, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!((first.summary.windows, first.summary.calls), (2, 2));
+    // Asked again, a range is fetched again.
+    let again = rt.run_job(&job, range, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!(again.summary.windows, 2);
+    let want =
+        sim.rows(job.endpoint, &[], wall(2026, 12, 2, 4, 0, 0), wall(2026, 12, 2, 5, 59, 59));
+    assert_eq!(csv_rows(&setup.out()), as_csv(want));
+    sim.shutdown().await.unwrap();
+}
