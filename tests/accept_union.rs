@@ -58,6 +58,9 @@ grain = "1h"
 start = 2026-12-01
 "#;
 
+/// A job, its parameters and the windows it fetches.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [Window]);
+
 #[tokio::test]
 async fn detail_nested_and_aggregate_jobs_hold_every_row_once() {
     let clock = Clock::starting_at(morning());
@@ -71,7 +74,7 @@ async fn detail_nested_and_aggregate_jobs_hold_every_row_once() {
     let days = windows_between(Grain::DAY, wall(2026, 11, 25, 0, 0, 0), wall(2026, 12, 1, 0, 0, 0));
     // 07:00 with the default 15-minute lag: hours up to 05:00–05:59:59,
     // days up to 2026-12-01.
-    let cases: [(&str, &[(&str, &str)], &[Window]); 3] =
+    let cases: [Case; 3] =
         [("chat", &[], &hours), ("agents", &[], &days), ("skills", &[("skill_id", "all")], &hours)];
     for (name, params, windows) in cases {
         let job = setup.job(name);
