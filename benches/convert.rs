@@ -4,8 +4,10 @@
 //! The bench writes two deterministic bodies into a temporary folder (60,000
 //! rows, the API's cap for one call, and one of about 256 MB, the API's
 //! body limit), then converts each in a child process of this binary, so
-//! each case's peak RSS (VmHWM) is its own. Run with `cargo bench --bench
-//! convert`; a name filter (`60k`, `256mb`) picks cases.
+//! each case's peak RSS (VmHWM) is its own; then it converts the same body
+//! again through the `wolkvox-sync convert` subcommand, timed by
+//! `/usr/bin/time` (wall time and max RSS of the child). Run with `cargo
+//! bench --bench convert`; a name filter (`60k`, `256mb`) picks cases.
 
 use std::{
     env, fs,
@@ -72,8 +74,36 @@ fn parent(args: &[String]) -> io::Result<()> {
         if !status.success() {
             return Err(io::Error::other(format!("{} failed: {status}", case.name)));
         }
+        let out = dir.path().join(format!("{}.bin-out", case.name));
+        fs::create_dir(&out)?;
+        through_binary(case.name, &input, &out)?;
         println!("  ({rows} rows generated)");
     }
+    Ok(())
+}
+
+/// Converts one body with the `wolkvox-sync convert` subcommand under
+/// `/usr/bin/time`, and prints its wall time and peak RSS.
+fn through_binary(name: &str, input: &Path, out: &Path) -> io::Result<()> {
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "time: %e s %M kB"])
+        .arg(env!("CARGO_BIN_EXE_wolkvox-sync"))
+        .args(["convert", "--endpoint", ENDPOINT, "--out"])
+        .arg(out)
+        .arg(input)
+        .output()
+        .map_err(|e| io::Error::other(format!("running /usr/bin/time: {e}")))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(io::Error::other(format!("{name}: convert failed: {stderr}")));
+    }
+    let line = stderr.lines().rev().find(|l| l.starts_with("time: "));
+    let fields: Vec<&str> = line.map(|l| l.split_whitespace().collect()).unwrap_or_default();
+    let (Some(secs), Some(kb)) = (fields.get(1), fields.get(3)) else {
+        return Err(io::Error::other(format!("{name}: no timing from /usr/bin/time: {stderr}")));
+    };
+    let kb: f64 = kb.parse().map_err(|_| io::Error::other(format!("bad max RSS {kb:?}")))?;
+    println!("{name} via `wolkvox-sync convert`: {secs} s, peak RSS {:.1} MB", kb / 1024.0);
     Ok(())
 }
 
