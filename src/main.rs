@@ -19,8 +19,9 @@ use wolkvox_sync::{
     catalog::catalog,
     clock::Clock,
     config::Config,
+    daemon::{self, logging},
     jobs,
-    runtime::Runtime,
+    runtime::{Runtime, RuntimeError},
     sync::{NoProgress, Progress, RunResult},
     writers::{Formats, convert, csv::CsvOptions},
 };
@@ -55,6 +56,17 @@ enum Command {
     Validate(ConfigArg),
     /// Serve a simulated wolkvox API on a local port, for tests and demos.
     Sim(wolkvox_sync::sim::cli::SimArgs),
+    /// The daemon: schedule every job of the jobs folder until stopped.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Do not watch the jobs folder (reload with SIGHUP only).
+    #[arg(long)]
+    no_watch: bool,
 }
 
 #[derive(clap::Args)]
@@ -107,7 +119,10 @@ struct ConvertArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    if !matches!(cli.command, Command::Run(_)) {
+        // `run` starts logging once its config names the log file.
+        let _ = logging::init(None);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -133,18 +148,37 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             wolkvox_sync::sim::cli::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run(args) => run(args).await,
     }
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WOLKVOX_SYNC_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+/// The daemon. A bad config or token stops start-up with 78; bad job
+/// files are logged and skipped.
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(&args.config.config) else {
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    };
+    if let Err(err) = logging::init(config.log_file.as_deref()) {
+        eprintln!("error: {err}");
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let rt = match Runtime::open(config, Clock::system()) {
+        Ok(rt) => rt,
+        Err(err @ (RuntimeError::Config(_) | RuntimeError::Client { .. })) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+        Err(err) => return Err(err).context("starting"),
+    };
+    let options = daemon::Options {
+        watch: !args.no_watch,
+        notifier: daemon::notify::Notifier::from_env(),
+        ..daemon::Options::default()
+    };
+    let (daemon, _rejected) = daemon::Daemon::new(rt, options);
+    daemon::signals::install(daemon.handle()).context("installing signal handlers")?;
+    daemon.run().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads the config, printing its problems; `None` means exit 78.
