@@ -338,6 +338,9 @@ impl Daemon {
             self.report.reloads.push(diff.clone());
         }
         self.observe(Notice::Reloaded(diff));
+        // Added jobs (never fired) and rescheduled ones that are due start
+        // now rather than on the next heartbeat.
+        self.handle_tick();
         self.options.notifier.status(&self.status_line());
     }
 
