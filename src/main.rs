@@ -58,6 +58,34 @@ enum Command {
     Sim(wolkvox_sync::sim::cli::SimArgs),
     /// The daemon: schedule every job of the jobs folder until stopped.
     Run(RunArgs),
+    /// Today's plan: next fire per job, windows due, calls, what the budget
+    /// left cannot cover.
+    Plan(ReportArgs),
+    /// Budget, pauses and in-flight requests per operation; last run,
+    /// windows and rows per job.
+    Status(ReportArgs),
+    /// Run the daemon against the built-in simulator for a minute and show
+    /// what it fetched (no account, no network).
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// The demo folder (rewritten on every run).
+    #[arg(long, default_value = "demo-out")]
+    dir: PathBuf,
+    /// How long the daemon runs.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
 }
 
 #[derive(clap::Args)]
@@ -149,7 +177,46 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => run(args).await,
+        Command::Plan(args) => report(args, false),
+        Command::Status(args) => report(args, true),
+        Command::Demo(args) => {
+            let opts = daemon::demo::DemoOptions { dir: args.dir, seconds: args.seconds };
+            let interrupt = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let report = daemon::demo::run(&opts, interrupt).await?;
+            println!("{report}");
+            Ok(if report.breaches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
     }
+}
+
+/// `status` (or `plan`): read-only reports from the state folder. Bad job
+/// files are reported and left out.
+fn report(args: ReportArgs, status: bool) -> anyhow::Result<ExitCode> {
+    use daemon::report;
+    let Some(config) = load_config(&args.config.config) else {
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    };
+    let (jobs, errors) = jobs::load_dir(&config.jobs_dir, &config);
+    for err in &errors {
+        eprintln!("{err}");
+    }
+    let clock = Clock::system();
+    if status {
+        let status = report::status(&config, &jobs, &clock)?;
+        match args.json {
+            true => println!("{}", serde_json::to_string_pretty(&status)?),
+            false => print!("{}", report::StatusText(&status, &config)),
+        }
+    } else {
+        let plan = report::plan(&config, &jobs, &clock)?;
+        match args.json {
+            true => println!("{}", serde_json::to_string_pretty(&plan)?),
+            false => print!("{}", report::PlanText(&plan, &config)),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The daemon. A bad config or token stops start-up with 78; bad job

@@ -16,8 +16,10 @@
 //! and `plan`) and [`demo`]. Fetching and publishing windows is the
 //! engine's job ([`crate::sync`]), and pacing is the pacer's.
 
+pub mod demo;
 pub mod logging;
 pub mod notify;
+pub mod report;
 pub mod scheduler;
 pub mod signals;
 pub mod watch;
