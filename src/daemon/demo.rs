@@ -286,3 +286,34 @@ impl fmt::Display for DemoReport {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_move_onto_a_schedule_of_seconds_and_a_recent_start() {
+        let cdr = fast(EXAMPLES[2].1, "2026-12-02");
+        assert!(cdr.contains("\nschedule = \"*/10 * * * * *\"\n"), "{cdr}");
+        assert!(cdr.contains("\nstart = 2026-12-02\n"), "{cdr}");
+        assert!(cdr.contains("\nrefetch = 2\n"), "{cdr}");
+        let agents = fast(EXAMPLES[4].1, "2026-12-02");
+        assert!(agents.contains("\nschedule = \"*/5 * * * * *\"\n"), "{agents}");
+        assert!(!agents.contains("start ="), "{agents}");
+    }
+
+    #[test]
+    fn a_folder_the_demo_did_not_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("precious.txt"), "keep me").unwrap();
+        assert!(matches!(prepare(dir.path()), Err(DemoError::NotDemoFolder(_))));
+        assert!(dir.path().join("precious.txt").exists());
+
+        let demo = dir.path().join("demo");
+        prepare(&demo).unwrap();
+        std::fs::write(demo.join("out-file"), "x").unwrap();
+        std::fs::create_dir(demo.join("out")).unwrap();
+        prepare(&demo).unwrap();
+        assert!(demo.join(MARKER).exists() && !demo.join("out").exists());
+    }
+}

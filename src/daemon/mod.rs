@@ -91,7 +91,9 @@ pub enum Event {
 /// A run's end.
 #[derive(Debug)]
 pub struct Finished {
+    /// The job's name.
     pub job: String,
+    /// The run's result, or why it could not be planned.
     pub result: Result<RunResult, String>,
 }
 
@@ -512,22 +514,4 @@ fn job_name_of(error: &JobError) -> Option<String> {
         JobError::Invalid(problem) => &problem.path,
     };
     path.file_stem().map(|s| s.to_string_lossy().into_owned())
-}
-
-/// Opens the runtime for `config` on the system clock and runs the daemon
-/// until `shutdown` resolves; used by `run` and the demo.
-pub async fn run_until(
-    rt: Runtime,
-    options: Options,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> (Report, Vec<JobError>) {
-    let (daemon, errors) = Daemon::new(rt, options);
-    let handle = daemon.handle();
-    let stopper = tokio::spawn(async move {
-        shutdown.await;
-        handle.shutdown();
-    });
-    let report = daemon.run().await;
-    stopper.abort();
-    (report, errors)
 }
