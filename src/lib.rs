@@ -26,6 +26,7 @@ pub mod api;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod daemon;
 pub mod jobs;
 pub mod pacer;
 pub mod plan;

@@ -19,8 +19,9 @@ use wolkvox_sync::{
     catalog::catalog,
     clock::Clock,
     config::Config,
+    daemon::{self, logging},
     jobs,
-    runtime::Runtime,
+    runtime::{Runtime, RuntimeError},
     sync::{NoProgress, Progress, RunResult},
     writers::{Formats, convert, csv::CsvOptions},
 };
@@ -55,6 +56,45 @@ enum Command {
     Validate(ConfigArg),
     /// Serve a simulated wolkvox API on a local port, for tests and demos.
     Sim(wolkvox_sync::sim::cli::SimArgs),
+    /// The daemon: schedule every job of the jobs folder until stopped.
+    Run(RunArgs),
+    /// Today's plan: next fire per job, windows due, calls, what the budget
+    /// left cannot cover.
+    Plan(ReportArgs),
+    /// Budget, pauses and in-flight requests per operation; last run,
+    /// windows and rows per job.
+    Status(ReportArgs),
+    /// Run the daemon against the built-in simulator for a minute and show
+    /// what it fetched (no account, no network).
+    Demo(DemoArgs),
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// The demo folder (rewritten on every run).
+    #[arg(long, default_value = "demo-out")]
+    dir: PathBuf,
+    /// How long the daemon runs.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Do not watch the jobs folder (reload with SIGHUP only).
+    #[arg(long)]
+    no_watch: bool,
 }
 
 #[derive(clap::Args)]
@@ -107,7 +147,10 @@ struct ConvertArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    if !matches!(cli.command, Command::Run(_)) {
+        // `run` starts logging once its config names the log file.
+        let _ = logging::init(None);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -133,18 +176,76 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             wolkvox_sync::sim::cli::run(args).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run(args) => run(args).await,
+        Command::Plan(args) => report(args, false),
+        Command::Status(args) => report(args, true),
+        Command::Demo(args) => {
+            let opts = daemon::demo::DemoOptions { dir: args.dir, seconds: args.seconds };
+            let interrupt = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            let report = daemon::demo::run(&opts, interrupt).await?;
+            println!("{report}");
+            Ok(if report.breaches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
     }
 }
 
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("WOLKVOX_SYNC_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+/// `status` (or `plan`): read-only reports from the state folder. Bad job
+/// files are reported and left out.
+fn report(args: ReportArgs, status: bool) -> anyhow::Result<ExitCode> {
+    use daemon::report;
+    let Some(config) = load_config(&args.config.config) else {
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    };
+    let (jobs, errors) = jobs::load_dir(&config.jobs_dir, &config);
+    for err in &errors {
+        eprintln!("{err}");
+    }
+    let clock = Clock::system();
+    if status {
+        let status = report::status(&config, &jobs, &clock)?;
+        match args.json {
+            true => println!("{}", serde_json::to_string_pretty(&status)?),
+            false => print!("{}", report::StatusText(&status, &config)),
+        }
+    } else {
+        let plan = report::plan(&config, &jobs, &clock)?;
+        match args.json {
+            true => println!("{}", serde_json::to_string_pretty(&plan)?),
+            false => print!("{}", report::PlanText(&plan, &config)),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The daemon. A bad config or token stops start-up with 78; bad job
+/// files are logged and skipped.
+async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let Some(config) = load_config(&args.config.config) else {
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    };
+    if let Err(err) = logging::init(config.log_file.as_deref()) {
+        eprintln!("error: {err}");
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
+    let rt = match Runtime::open(config, Clock::system()) {
+        Ok(rt) => rt,
+        Err(err @ (RuntimeError::Config(_) | RuntimeError::Client { .. })) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+        Err(err) => return Err(err).context("starting"),
+    };
+    let options = daemon::Options {
+        watch: !args.no_watch,
+        notifier: daemon::notify::Notifier::from_env(),
+        ..daemon::Options::default()
+    };
+    let (daemon, _rejected) = daemon::Daemon::new(rt, options);
+    daemon::signals::install(daemon.handle()).context("installing signal handlers")?;
+    daemon.run().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Loads the config, printing its problems; `None` means exit 78.

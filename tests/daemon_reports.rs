@@ -1,0 +1,66 @@
+//! `status` and `plan` read the state folder: exact budget, windows, rows
+//! and deferrals.
+
+mod sync_support;
+
+use sync_support::*;
+use tokio_util::sync::CancellationToken;
+use wolkvox_sync::{clock::Clock, config::Config, daemon::report, jobs, sync::NoProgress};
+
+/// 30 closed hourly windows at 07:00 Bogotá on 2026-12-02.
+fn cdr(priority: i64) -> String {
+    format!(
+        "endpoint = \"reports_manager/cdr_1\"\nschedule = \"5 * * * *\"\ngrain = \"1h\"\n\
+         lag = \"15m\"\nstart = 2026-12-01\npriority = {priority}\n"
+    )
+}
+
+#[tokio::test]
+async fn status_and_plan_after_one_run() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let (hi, lo) = (cdr(10), cdr(0));
+    let setup = Setup::new(&sim, 1, &[("hi", &hi), ("lo", &lo)]);
+    // Keep 960 calls for others: 40 a day for this daemon.
+    let text = std::fs::read_to_string(&setup.config_path).unwrap() + "reserve = 960\n";
+    std::fs::write(&setup.config_path, text).unwrap();
+    let config = Config::load(&setup.config_path).unwrap();
+    let (jobs, errors) = jobs::load_dir(&config.jobs_dir, &config);
+    assert!(errors.is_empty());
+
+    // Before any run: both jobs want 30 calls; only the first fits in 40.
+    let plan = report::plan(&config, &jobs, &clock).unwrap();
+    assert_eq!((plan.operations[0].budget, plan.operations[0].left), (40, 40));
+    let rows: Vec<_> =
+        plan.jobs.iter().map(|j| (j.name.as_str(), j.windows_due, j.calls, j.deferred)).collect();
+    assert_eq!(rows, [("hi", 30, 30, false), ("lo", 30, 30, true)]);
+    assert_eq!(plan.jobs[0].next_fire, Some(morning()));
+    // Now (it never fired), then 07:05 … 23:05 Bogotá; the API day rolls
+    // over at midnight.
+    assert_eq!(plan.jobs[0].fires_today, 18);
+
+    let rt = setup.runtime(&clock);
+    let hi_job = setup.job("hi");
+    let run = rt.run_job(&hi_job, None, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!(run.summary.windows, 30);
+
+    let status = report::status(&config, &jobs, &clock).unwrap();
+    let op = &status.operations[0];
+    assert_eq!((op.used, op.left, op.in_flight, op.paused_since), (30, 10, Some(0), None));
+    let hi_status = &status.jobs[0];
+    assert_eq!((hi_status.windows_complete, hi_status.windows_pending), (30, 0));
+    let want =
+        sim.rows(hi_job.endpoint, &[], wall(2026, 12, 1, 0, 0, 0), wall(2026, 12, 2, 5, 59, 59));
+    assert_eq!(hi_status.rows_total, want.len() as u64);
+    let last = hi_status.last_run.as_ref().unwrap();
+    assert_eq!((last.windows, last.calls), (30, 30));
+    let lo_status = &status.jobs[1];
+    assert_eq!((lo_status.windows_complete, lo_status.windows_pending), (0, 30));
+    assert!(lo_status.last_run.is_none());
+
+    // The JSON form carries the same numbers.
+    let json = serde_json::to_value(&status).unwrap();
+    assert_eq!(json["operations"][0]["left"], 10);
+    assert_eq!(json["jobs"][1]["windows_pending"], 30);
+    sim.shutdown().await.unwrap();
+}
