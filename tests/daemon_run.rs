@@ -10,7 +10,7 @@ use sync_support::*;
 use tokio::sync::mpsc;
 use wolkvox_sync::{
     clock::Clock,
-    daemon::{Daemon, Notice, Options, scheduler::ReloadDiff},
+    daemon::{Daemon, Heartbeat, Notice, Options, scheduler::ReloadDiff},
     sim::FaultProfile,
 };
 
@@ -33,7 +33,7 @@ start = 2026-12-02
 
 fn options(observer: mpsc::UnboundedSender<Notice>) -> Options {
     Options {
-        tick: Duration::from_millis(50),
+        heartbeat: Heartbeat::Every(Duration::from_millis(50)),
         debounce: Duration::from_millis(200),
         observer: Some(observer),
         ..Options::default()

@@ -17,6 +17,7 @@
 //! engine's job ([`crate::sync`]), and pacing is the pacer's.
 
 pub mod demo;
+pub mod heartbeat;
 pub mod logging;
 pub mod notify;
 pub mod report;
@@ -40,19 +41,18 @@ use crate::{
     runtime::Runtime,
     sync::{NoProgress, RunResult},
 };
+pub use heartbeat::Heartbeat;
 use notify::Notifier;
 use scheduler::{ReloadDiff, Scheduler};
 
-/// How often the heartbeat ticks by default.
-pub const DEFAULT_TICK: Duration = Duration::from_secs(1);
 /// How long the jobs folder must be quiet before a reload, by default.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(500);
 
 /// How the daemon runs, besides the config.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// The heartbeat period: due jobs start at most this late.
-    pub tick: Duration,
+    /// What wakes the scheduler: due jobs start at most one period late.
+    pub heartbeat: Heartbeat,
     /// Watch the jobs folder and reload on changes.
     pub watch: bool,
     /// Quiet time before a change of the jobs folder reloads it.
@@ -66,7 +66,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            tick: DEFAULT_TICK,
+            heartbeat: Heartbeat::Cron,
             watch: true,
             debounce: DEFAULT_DEBOUNCE,
             notifier: Notifier::disabled(),
@@ -265,8 +265,14 @@ impl Daemon {
     /// Runs until a shutdown event, then drains; returns what it did.
     pub async fn run(mut self) -> Report {
         let _watcher = self.start_watcher();
-        let mut heartbeat = tokio::time::interval(self.options.tick);
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let heartbeat = match self.options.heartbeat.start(self.handle()).await {
+            Ok(running) => Some(running),
+            Err(e) => {
+                // Jobs still run on reloads and at start-up; say so loudly.
+                tracing::error!(error = %e, "the heartbeat did not start, jobs will not fire on schedule");
+                None
+            }
+        };
         let mut watchdog = self.options.notifier.watchdog_period().map(tokio::time::interval);
         let jobs: Vec<String> = self.scheduler.jobs().map(|j| j.name.clone()).collect();
         tracing::info!(jobs = jobs.len(), "daemon started");
@@ -275,7 +281,6 @@ impl Daemon {
         loop {
             let event = tokio::select! {
                 Some(event) = self.rx.recv() => event,
-                _ = heartbeat.tick() => Event::Tick,
                 () = watchdog_tick(&mut watchdog) => {
                     self.options.notifier.watchdog();
                     continue;
@@ -287,6 +292,9 @@ impl Daemon {
                 Event::Reload(cause) => self.handle_reload(cause),
                 Event::Shutdown => break,
             }
+        }
+        if let Some(heartbeat) = heartbeat {
+            heartbeat.stop().await;
         }
         self.handle_shutdown().await
     }
