@@ -157,6 +157,11 @@ pub enum ConfigError {
     TokenCredential { operation: String, name: String, reason: String },
     #[error("operation `{operation}`: the token from {source_name} is empty")]
     TokenEmpty { operation: String, source_name: String },
+    #[error(
+        "operation `{operation}`: the token from {source_name} has spaces, line breaks or \
+         characters other than visible ASCII; it must be the token alone"
+    )]
+    TokenMalformed { operation: String, source_name: String },
 }
 
 fn problem_lines(problems: &[Problem]) -> String {
@@ -225,9 +230,16 @@ impl Operation {
                 (read_credential(&operation, name, &env)?, format!("credential `{name}`"))
             }
         };
-        let token = text.trim();
+        // Editors on Windows start a file with a byte order mark.
+        let token = text.trim_start_matches('\u{feff}').trim();
         if token.is_empty() {
             return Err(ConfigError::TokenEmpty { operation, source_name });
+        }
+        // Only visible ASCII can travel in the `wolkvox-token` header; a
+        // second line or a space means the wrong file, and would otherwise
+        // fail every request as if the network were down.
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::TokenMalformed { operation, source_name });
         }
         Ok(Token(token.to_string()))
     }

@@ -116,8 +116,8 @@ struct OnceArgs {
     /// The job: its name (file stem in the jobs folder) or a job file path.
     job: String,
     /// First second to fetch (`2026-12-01` or `2026-12-01T08:00:00`,
-    /// operation wall clock). With --to, fetches every window in between,
-    /// complete or not.
+    /// operation wall clock). With --to, fetches every closed window in
+    /// between, complete or not (windows still open are left for later).
     #[arg(long, requires = "to")]
     from: Option<String>,
     /// Last second to fetch (inclusive; a date means its last second).
@@ -307,9 +307,9 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         },
         _ => None,
     };
-    let rt = Runtime::open(config, Clock::system()).context("starting")?;
+    let rt = Runtime::open_manual(config, Clock::system()).context("starting")?;
     let cancel = CancellationToken::new();
-    spawn_ctrl_c(cancel.clone());
+    spawn_signals(cancel.clone(), rt.config.shutdown_grace);
     let bar = Bar::new();
     let progress: &dyn Progress = match &bar {
         Some(bar) => bar,
@@ -336,8 +336,12 @@ fn print_summary(job: &str, result: &RunResult, took: std::time::Duration) {
         (None, true) => "interrupted",
         (None, false) => "done",
     };
+    let pending = match result.pending {
+        0 => String::new(),
+        n => format!(", {n} window(s) pending"),
+    };
     println!(
-        "{job}: {state}: {} window(s), {} row(s), {} call(s), paused {}s, took {:.1}s",
+        "{job}: {state}: {} window(s), {} row(s), {} call(s), paused {}s, took {:.1}s{pending}",
         s.windows,
         s.rows,
         s.calls,
@@ -381,19 +385,44 @@ fn parse_range(from: &str, to: &str) -> Result<(civil::DateTime, civil::DateTime
 }
 
 fn parse_when(text: &str, end_of_day: bool) -> Option<civil::DateTime> {
-    if let Ok(date) = text.parse::<civil::Date>() {
+    // A bare date, exactly: jiff's date parser also takes a datetime and
+    // drops its time.
+    if text.len() == 10 {
+        let date = text.parse::<civil::Date>().ok()?;
         let time = if end_of_day { civil::time(23, 59, 59, 0) } else { civil::time(0, 0, 0, 0) };
         return Some(date.to_datetime(time));
     }
     text.parse::<civil::DateTime>().ok()
 }
 
-fn spawn_ctrl_c(cancel: CancellationToken) {
+/// First SIGINT or SIGTERM: no new requests, the one in flight finishes
+/// (up to the config's shutdown grace). A second signal, or the end of the
+/// grace, stops at once: nothing half-written is visible, and the window in
+/// flight is fetched again by the next run.
+fn spawn_signals(cancel: CancellationToken, grace: std::time::Duration) {
+    use tokio::signal::unix::{SignalKind, signal};
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("interrupted: finishing the request in flight");
-            cancel.cancel();
+        let (Ok(mut term), Ok(mut int)) =
+            (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
         }
+        eprintln!(
+            "interrupted: finishing the request in flight (up to {} s; interrupt again to stop now)",
+            grace.as_secs()
+        );
+        cancel.cancel();
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            () = tokio::time::sleep(grace) => eprintln!("the request in flight did not finish in time"),
+        }
+        eprintln!("stopped; the window in flight will be fetched again by the next run");
+        std::process::exit(130);
     });
 }
 

@@ -59,6 +59,9 @@ pub struct PacerConfig {
     pub probe_initial: Duration,
     /// The longest wait between probes.
     pub probe_max: Duration,
+    /// When the day's budget is spent: wait for the next API day (the
+    /// daemon), or stop with [`PacerError::BudgetSpent`] (a manual run).
+    pub wait_for_budget: bool,
 }
 
 /// Why a request could not be admitted.
@@ -74,6 +77,8 @@ pub enum PacerError {
     },
     #[error("cancelled")]
     Cancelled,
+    #[error("the daily budget of operation `{operation}` is spent; it renews at {renews}")]
+    BudgetSpent { operation: String, renews: String },
 }
 
 /// What the pacer spent waiting, for run summaries.
@@ -185,7 +190,15 @@ impl Pacer {
             }
             drop((slot, local, probe));
             let next_day = self.day_start(day.tomorrow().unwrap_or(day));
-            tracing::warn!(operation = %self.cfg.operation, until = %next_day, "daily budget spent, waiting");
+            let renews =
+                next_day.to_zoned(self.cfg.tz.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string();
+            if !self.cfg.wait_for_budget {
+                return Err(PacerError::BudgetSpent {
+                    operation: self.cfg.operation.clone(),
+                    renews,
+                });
+            }
+            tracing::warn!(operation = %self.cfg.operation, until = %renews, "daily budget spent, waiting");
             let before = self.clock.now();
             self.sleep_until(next_day, cancel).await?;
             waited.budget += to_std(self.clock.now().duration_since(before));
@@ -396,6 +409,7 @@ mod tests {
             max_in_flight: 2,
             probe_initial: Duration::from_secs(30),
             probe_max: Duration::from_secs(600),
+            wait_for_budget: true,
         };
         Pacer::new(cfg, State::open(dir).unwrap(), clock, dir)
     }
@@ -416,6 +430,15 @@ mod tests {
         assert_eq!(clock.now().to_string(), "2026-12-05T05:00:00Z");
         assert_eq!(permit.calls_today, 1);
         assert_eq!(permit.waited.budget, Duration::from_secs(3_600));
+        drop(permit);
+
+        let mut once = pacer(dir.path(), clock.clone());
+        once.cfg.wait_for_budget = false;
+        once.cfg.daily_budget = 1;
+        once.cfg.reserve = 0;
+        let err = once.acquire(&cancel).await.unwrap_err();
+        let want = "the daily budget of operation `op` is spent; it renews at 2026-12-06 00:00 -05";
+        assert_eq!(err.to_string(), want);
     }
 
     #[tokio::test(start_paused = true)]

@@ -51,10 +51,25 @@ impl Runtime {
     /// Opens the state and builds a client and a pacer per operation,
     /// reading each operation's token.
     pub fn open(config: Config, clock: Clock) -> Result<Runtime, RuntimeError> {
+        Runtime::open_with(config, clock, true)
+    }
+
+    /// [`Runtime::open`] for a manual run: when the day's budget is spent,
+    /// a run stops (with the windows left pending) instead of waiting for
+    /// the next API day.
+    pub fn open_manual(config: Config, clock: Clock) -> Result<Runtime, RuntimeError> {
+        Runtime::open_with(config, clock, false)
+    }
+
+    fn open_with(
+        config: Config,
+        clock: Clock,
+        wait_for_budget: bool,
+    ) -> Result<Runtime, RuntimeError> {
         let state = State::open(&config.state_dir)?;
         let mut operations = BTreeMap::new();
         for op in &config.operations {
-            let built = build_operation(op, &state, &clock, &config)?;
+            let built = build_operation(op, &state, &clock, &config, wait_for_budget)?;
             operations.insert(op.name.clone(), Arc::new(built));
         }
         let engine = Engine {
@@ -142,26 +157,32 @@ fn build_operation(
     state: &State,
     clock: &Clock,
     config: &Config,
+    wait_for_budget: bool,
 ) -> Result<sync::Operation, RuntimeError> {
     let token = op.read_token()?;
     let key = token_key(&token);
     let client = Client::new(&op.base_url, token, Timeouts::default())
         .map_err(|source| RuntimeError::Client { operation: op.name.clone(), source })?;
-    let budget = u64::from(op.licenses) * u64::from(crate::config::CALLS_PER_LICENSE);
-    let cfg = PacerConfig {
+    let cfg = pacer_config(op, key, wait_for_budget);
+    let lock_dir = config.state_dir.join("locks");
+    let pacer = Pacer::new(cfg, state.clone(), clock.clone(), &lock_dir);
+    Ok(sync::Operation { name: op.name.clone(), client, pacer: Arc::new(pacer) })
+}
+
+/// The pacer's limits for an operation of the config.
+pub fn pacer_config(op: &OperationConfig, token_key: String, wait_for_budget: bool) -> PacerConfig {
+    PacerConfig {
         operation: op.name.clone(),
-        token_key: key,
-        daily_budget: budget,
+        token_key,
+        daily_budget: u64::from(op.licenses) * u64::from(crate::config::CALLS_PER_LICENSE),
         reserve: u64::from(op.reserve),
         tz: op.timezone.clone(),
         rollover_hour: op.rollover_hour as i8,
         max_in_flight: usize::from(op.max_in_flight),
         probe_initial: op.probe_initial,
         probe_max: op.probe_max,
-    };
-    let lock_dir = config.state_dir.join("locks");
-    let pacer = Pacer::new(cfg, state.clone(), clock.clone(), &lock_dir);
-    Ok(sync::Operation { name: op.name.clone(), client, pacer: Arc::new(pacer) })
+        wait_for_budget,
+    }
 }
 
 /// A snapshot is filed under the second it was asked at, in the

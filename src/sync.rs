@@ -171,6 +171,9 @@ pub struct RunResult {
     pub summary: RunSummary,
     /// Set when the run was cancelled before its last window.
     pub cancelled: bool,
+    /// Windows not published because the run stopped early (a split
+    /// window counts as one).
+    pub pending: usize,
     pub error: Option<RunError>,
 }
 
@@ -190,11 +193,11 @@ impl Engine {
             Ok(Some(lock)) => lock,
             Ok(None) => {
                 let error = Some(RunError::Busy { job: plan.job.clone() });
-                return RunResult { summary, cancelled: false, error };
+                return RunResult { summary, cancelled: false, pending: plan.windows.len(), error };
             }
             Err(source) => {
                 let error = Some(RunError::Pacer { job: plan.job.clone(), source });
-                return RunResult { summary, cancelled: false, error };
+                return RunResult { summary, cancelled: false, pending: plan.windows.len(), error };
             }
         };
         // Holding the job's lock, no other process is writing its files:
@@ -206,18 +209,22 @@ impl Engine {
         progress.planned(queue.len());
         let mut error = None;
         let mut cancelled = false;
+        let mut stopped_at = 0;
         while let Some(window) = queue.pop_front() {
+            stopped_at = 1;
             if cancel.is_cancelled() {
                 cancelled = true;
                 break;
             }
             match self.fetch_window(op, &plan, window, cancel, &mut summary).await {
                 Ok(Fetched::Published(rows)) => {
+                    stopped_at = 0;
                     summary.windows += 1;
                     summary.rows += rows;
                     progress.window_done(&window, rows);
                 }
                 Ok(Fetched::Split(first, second)) => {
+                    stopped_at = 0;
                     progress.window_split(&window);
                     queue.push_front(second);
                     queue.push_front(first);
@@ -239,7 +246,8 @@ impl Engine {
         {
             tracing::warn!(job = %plan.job, error = %e, "recording the run's end failed");
         }
-        RunResult { summary, cancelled, error }
+        let pending = queue.len() + stopped_at;
+        RunResult { summary, cancelled, pending, error }
     }
 
     async fn fetch_window(

@@ -10,7 +10,6 @@ use std::{collections::BTreeMap, time::Duration};
 
 use accept_support::*;
 use sync_support::*;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 use wolkvox_sync::{
     clock::Clock,
@@ -119,8 +118,9 @@ async fn a_disabled_endpoint_stops_the_run_with_an_error_naming_it() {
 }
 
 /// The real binary on the system clock: with 1 license and a reserve of
-/// 990, it may spend 10 calls a day. Once the ledger holds 10, it waits
-/// for the next API day instead of sending; the test stops it there.
+/// 990, it may spend 10 calls a day. Once the ledger holds 10, a manual
+/// run stops (the daemon would wait for the next API day) and says what
+/// is left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spent_budget_stops_the_sending_at_the_limit() {
     let mut config = SimConfig::with_seed(5);
@@ -130,22 +130,25 @@ async fn a_spent_budget_stops_the_sending_at_the_limit() {
     edit_config(&setup.config_path, "licenses = 1\n", "licenses = 1\nreserve = 990\n");
     let config = setup.config_path.to_str().unwrap();
     let args = ["once", "cdr", "--config", config, "--from", "2026-12-01", "--to", "2026-12-01"];
-    let mut child = command(&args).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let child = command(&args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("once stops instead of waiting for the next day")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(69), "{stderr}");
+    assert!(stdout.starts_with("cdr: stopped: 10 window(s), "), "{stdout}");
+    assert!(stdout.trim_end().ends_with(", 14 window(s) pending"), "{stdout}");
+    let want = "error: job cdr: the daily budget of operation `demo` is spent; it renews at ";
+    assert!(stderr.contains(want), "{stderr}");
 
-    let waiting = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains("daily budget spent, waiting") {
-                return true;
-            }
-        }
-        false
-    })
-    .await;
-    assert_eq!(waiting, Ok(true), "the run did not wait for the budget");
     let log = sim.request_log();
     let ledger = ledger_total(&setup.dir.path().join("state"));
-    child.kill().await.unwrap();
 
     assert_eq!(log.len(), 10);
     assert_eq!(ledger, 10);

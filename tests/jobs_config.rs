@@ -243,6 +243,25 @@ fn tokens_are_read_trimmed_and_never_shown() {
     let env = |name: &str| (name == "CREDENTIALS_DIRECTORY").then(|| creds.clone().into());
     let token = config.operations[0].read_token_with(env).expect("credential token");
     assert_eq!(token.expose(), "credsecret");
+
+    // Notepad's byte order mark is not part of the token.
+    std::fs::write(dir.path().join("main.token"), "\u{feff}abc123secret\r\n").expect("token file");
+    let config = operation_with("token_file = \"main.token\"", dir.path());
+    let token = config.operations[0].read_token_with(no_env).expect("file token");
+    assert_eq!(token.expose(), "abc123secret");
+}
+
+#[test]
+fn a_token_file_with_two_lines_is_refused_without_showing_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("main.token"), "abc123secret\nsecond line\n")
+        .expect("token file");
+    let config = operation_with("token_file = \"main.token\"", dir.path());
+    let err = config.operations[0].read_token_with(no_env).expect_err("two lines");
+    let text = err.to_string();
+    assert!(text.starts_with("operation `main`: the token from file "), "{text}");
+    assert!(text.ends_with("main.token has spaces, line breaks or characters other than visible ASCII; it must be the token alone"), "{text}");
+    assert!(!text.contains("abc123secret"));
 }
 
 #[test]

@@ -19,7 +19,7 @@ use crate::{
     clock::Clock,
     config::{Config, Operation},
     jobs::Job,
-    pacer::{Pacer, PacerConfig},
+    pacer::Pacer,
     plan, schedule,
     state::{State, StateError},
     sync::is_covered,
@@ -264,17 +264,7 @@ fn due(
 
 /// A pacer used only to read the ledger and the pause.
 fn pacer(config: &Config, op: &Operation, state: &State, clock: &Clock, key: String) -> Pacer {
-    let cfg = PacerConfig {
-        operation: op.name.clone(),
-        token_key: key,
-        daily_budget: u64::from(op.licenses) * u64::from(crate::config::CALLS_PER_LICENSE),
-        reserve: u64::from(op.reserve),
-        tz: op.timezone.clone(),
-        rollover_hour: op.rollover_hour as i8,
-        max_in_flight: usize::from(op.max_in_flight),
-        probe_initial: op.probe_initial,
-        probe_max: op.probe_max,
-    };
+    let cfg = crate::runtime::pacer_config(op, key, true);
     Pacer::new(cfg, state.clone(), clock.clone(), &config.state_dir.join("locks"))
 }
 
