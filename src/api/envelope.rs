@@ -218,6 +218,10 @@ fn scalar_text(v: &serde_json::Value) -> Option<String> {
 /// Where each key of a row goes.
 struct Layout {
     ncols: usize,
+    /// Parent keys in catalog order with their columns: keys usually
+    /// arrive in this order, so the next one is tried before hashing.
+    order: Vec<(String, usize)>,
+    /// Parent key → its place in `order`.
     parent: HashMap<String, usize>,
     child: HashMap<String, usize>,
     child_key: Option<String>,
@@ -231,9 +235,11 @@ impl Layout {
     fn new(ep: &Endpoint) -> Layout {
         let cols = ep.columns();
         let index = |name: &str| cols.iter().position(|c| c.name == name);
+        let mut order = Vec::new();
         let mut parent = HashMap::new();
         for f in &ep.fields {
-            parent.insert(f.key.clone(), index(&f.key).unwrap_or(0));
+            parent.insert(f.key.clone(), order.len());
+            order.push((f.key.clone(), index(&f.key).unwrap_or(0)));
         }
         let mut child = HashMap::new();
         for f in &ep.child_fields {
@@ -242,6 +248,7 @@ impl Layout {
         }
         Layout {
             ncols: cols.len(),
+            order,
             parent,
             child,
             child_key: ep.child.clone(),
@@ -250,6 +257,19 @@ impl Layout {
             shape: ep.shape,
             wrap: ep.wrap.clone().unwrap_or_else(|| "data".to_string()),
         }
+    }
+}
+
+impl Layout {
+    /// The column of a parent key, trying the key after the previous one
+    /// first; `expected` moves past the key found.
+    fn parent_column(&self, key: &str, expected: &mut usize) -> Option<usize> {
+        let at = match self.order.get(*expected) {
+            Some((k, _)) if k == key => *expected,
+            _ => *self.parent.get(key)?,
+        };
+        *expected = at + 1;
+        Some(self.order[at].1)
     }
 }
 
@@ -493,13 +513,14 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_, '_> {
         if let (Some(col), Some(key)) = (layout.key_col, self.key) {
             values[col] = Some(Cow::Owned(key.to_string()));
         }
+        let mut expected = 0;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if layout.child_key.as_deref() == Some(key.as_ref()) {
                 map.next_value_seed(ChildSeq { layout, rows: &mut children, extra: &mut extra })?;
                 continue;
             }
-            match layout.parent.get(key.as_ref()) {
-                Some(&col) if values[col].is_none() => values[col] = map.next_value::<Scalar>()?.0,
+            match layout.parent_column(key.as_ref(), &mut expected) {
+                Some(col) if values[col].is_none() => values[col] = map.next_value::<Scalar>()?.0,
                 _ => keep_extra(&mut extra, key, map.next_value::<serde_json::Value>()?),
             }
         }

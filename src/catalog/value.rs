@@ -4,6 +4,8 @@
 //! into a typed value; it never guesses: a value that does not read as its
 //! type is [`Parsed::Invalid`], and the caller decides how to keep it.
 
+use std::borrow::Cow;
+
 use jiff::civil;
 
 use super::FieldType;
@@ -57,21 +59,30 @@ pub fn parse(ty: FieldType, raw: &str) -> Parsed {
 /// `"1,234"` → 1234. Commas are thousands separators, as the API writes
 /// them in percents (`"15,233.33 %"`).
 fn integer(raw: &str) -> Option<i64> {
-    let digits = strip_thousands(raw)?;
-    digits.parse().ok()
+    match without_thousands(raw)? {
+        Cow::Borrowed(digits) => digits.parse().ok(),
+        Cow::Owned(digits) => digits.parse().ok(),
+    }
 }
 
 fn decimal(raw: &str) -> Option<f64> {
-    let digits = strip_thousands(raw)?;
-    let value: f64 = digits.parse().ok()?;
+    let value: f64 = match without_thousands(raw)? {
+        Cow::Borrowed(digits) => digits.parse().ok()?,
+        Cow::Owned(digits) => digits.parse().ok()?,
+    };
     value.is_finite().then_some(value)
 }
 
-fn strip_thousands(raw: &str) -> Option<String> {
+/// `raw` without its thousands commas; borrowed when it has none, which
+/// is nearly always.
+fn without_thousands(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.contains(',') {
+        return Some(Cow::Borrowed(raw));
+    }
     if raw.starts_with(',') || raw.ends_with(',') || raw.contains(",,") {
         return None;
     }
-    Some(raw.replace(',', ""))
+    Some(Cow::Owned(raw.replace(',', "")))
 }
 
 /// `"HH:MM:SS"` with hours past 24 allowed, `"MM:SS"`, or plain seconds.
@@ -104,20 +115,67 @@ fn percent(raw: &str) -> Option<f64> {
 /// `YYYY-MM-DD HH:MM:SS`, `YYYY-MM-DDTHH:MM:SS` or `YYYYmmddHHiiss`.
 pub fn datetime(raw: &str) -> Option<i64> {
     let dt = civil_datetime(raw)?;
-    let ts = dt.to_zoned(jiff::tz::TimeZone::UTC).ok()?.timestamp();
-    Some(ts.as_microsecond())
+    let days = i64::from(days_since_epoch(dt.date()));
+    let secs = i64::from(dt.hour()) * 3_600 + i64::from(dt.minute()) * 60 + i64::from(dt.second());
+    Some((days * 86_400 + secs) * 1_000_000)
+}
+
+/// Days from 1970-01-01 to `date` (negative before it), by the civil
+/// calendar: the days-from-civil algorithm of H. Hinnant, "chrono-Compatible
+/// Low-Level Date Algorithms". Much cheaper per value than going through a
+/// time zone, which matters at 60,000 rows a response.
+fn days_since_epoch(date: civil::Date) -> i32 {
+    let (y, m, d) = (i32::from(date.year()), i32::from(date.month()), i32::from(date.day()));
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Reads a wall-clock datetime in any of the API's spellings.
 pub fn civil_datetime(raw: &str) -> Option<civil::DateTime> {
-    if raw.len() == 14 && raw.bytes().all(|b| b.is_ascii_digit()) {
-        return civil::DateTime::strptime("%Y%m%d%H%M%S", raw).ok();
+    let b = raw.as_bytes();
+    // Offsets of year, month, day, hour, minute, second.
+    let at: [usize; 6] = match b.len() {
+        14 => [0, 4, 6, 8, 10, 12],
+        19 if b[4] == b'-'
+            && b[7] == b'-'
+            && matches!(b[10], b' ' | b'T')
+            && b[13] == b':'
+            && b[16] == b':' =>
+        {
+            [0, 5, 8, 11, 14, 17]
+        }
+        _ => return None,
+    };
+    let year = digits(b, at[0], 4)?;
+    let [month, day, hour, minute, second] =
+        [at[1], at[2], at[3], at[4], at[5]].map(|i| digits(b, i, 2));
+    civil::DateTime::new(
+        i16::try_from(year).ok()?,
+        i8::try_from(month?).ok()?,
+        i8::try_from(day?).ok()?,
+        i8::try_from(hour?).ok()?,
+        i8::try_from(minute?).ok()?,
+        i8::try_from(second?).ok()?,
+        0,
+    )
+    .ok()
+}
+
+/// The number written by `len` ASCII digits at `b[at..]`.
+fn digits(b: &[u8], at: usize, len: usize) -> Option<u32> {
+    let mut n = 0u32;
+    for &c in b.get(at..at + len)? {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(c - b'0');
     }
-    if raw.len() == 19 {
-        let normal = raw.replacen('T', " ", 1);
-        return civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", &normal).ok();
-    }
-    None
+    Some(n)
 }
 
 fn date(raw: &str) -> Option<i32> {
@@ -126,9 +184,7 @@ fn date(raw: &str) -> Option<i32> {
         10 => civil::Date::strptime("%Y-%m-%d", raw).ok()?,
         _ => return None,
     };
-    let epoch = civil::date(1970, 1, 1);
-    let days = (d - epoch).get_days();
-    Some(days)
+    Some(days_since_epoch(d))
 }
 
 /// `"13:00"`, `"13:30"`, `"13:00:00"` or `"13"`.
@@ -183,6 +239,8 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a, Parsed::Micros(1_767_323_045_000_000));
         assert_eq!(parse(Datetime, "2026-02-30 00:00:00"), Parsed::Invalid);
+        assert_eq!(parse(Datetime, "1969-12-31 23:59:59"), Parsed::Micros(-1_000_000));
+        assert_eq!(parse(Datetime, "2024-02-29 12:00:00"), Parsed::Micros(1_709_208_000_000_000));
     }
 
     #[test]
