@@ -82,7 +82,13 @@ fn run<'de, R: serde_json::de::Read<'de>>(
     let layout = Layout::new(ep);
     let mut env = Envelope::default();
     let mut sink_err = None;
-    let mut cx = Cx { layout: &layout, sink, env: &mut env, sink_err: &mut sink_err };
+    let mut cx = Cx {
+        layout: &layout,
+        sink,
+        env: &mut env,
+        sink_err: &mut sink_err,
+        row: RowBuf::default(),
+    };
     let result = TopSeed { cx: &mut cx }.deserialize(&mut *de).and_then(|()| de.end());
     if let Some(err) = sink_err {
         return Err(DecodeError::Sink(err));
@@ -281,18 +287,8 @@ struct Cx<'a> {
     /// A sink error, kept aside so that the JSON error it causes does not
     /// hide it.
     sink_err: &'a mut Option<io::Error>,
-}
-
-impl Cx<'_> {
-    fn emit<E: de::Error>(&mut self, values: &[Option<Cow<'_, str>>]) -> Result<(), E> {
-        let refs: Vec<Option<&str>> = values.iter().map(|v| v.as_deref()).collect();
-        if let Err(err) = self.sink.row(&refs) {
-            *self.sink_err = Some(err);
-            return Err(E::custom("sink failed"));
-        }
-        self.env.rows += 1;
-        Ok(())
-    }
+    /// The row being read.
+    row: RowBuf,
 }
 
 struct TopSeed<'a, 'b> {
@@ -507,11 +503,12 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let layout = self.cx.layout;
-        let mut values: Vec<Option<Cow<'de, str>>> = vec![None; layout.ncols];
+        let row = &mut self.cx.row;
+        row.reset(layout.ncols);
         let mut extra = serde_json::Map::new();
         let mut children: Vec<Vec<Option<Cow<'de, str>>>> = Vec::new();
         if let (Some(col), Some(key)) = (layout.key_col, self.key) {
-            values[col] = Some(Cow::Owned(key.to_string()));
+            row.put(col, key);
         }
         let mut expected = 0;
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
@@ -520,27 +517,135 @@ impl<'de> Visitor<'de> for RowSeed<'_, '_, '_> {
                 continue;
             }
             match layout.parent_column(key.as_ref(), &mut expected) {
-                Some(col) if values[col].is_none() => values[col] = map.next_value::<Scalar>()?.0,
+                Some(col) if row.spans[col].is_none() => {
+                    row.spans[col] = map.next_value_seed(TextSeed(&mut row.text))?;
+                }
                 _ => keep_extra(&mut extra, key, map.next_value::<serde_json::Value>()?),
             }
         }
         if !extra.is_empty() {
             let text = serde_json::Value::Object(extra).to_string();
-            values[layout.extra_col] = Some(Cow::Owned(text));
+            row.put(layout.extra_col, &text);
         }
+        let parent = row.values();
         if children.is_empty() {
-            return self.cx.emit(&values);
+            return emit(self.cx.sink, self.cx.env, self.cx.sink_err, &parent);
         }
-        for child in children {
-            let mut row = values.clone();
-            for (col, v) in child.into_iter().enumerate() {
-                if v.is_some() {
-                    row[col] = v;
-                }
-            }
-            self.cx.emit(&row)?;
+        for child in &children {
+            let values: Vec<Option<&str>> =
+                child.iter().zip(&parent).map(|(c, p)| c.as_deref().or(*p)).collect();
+            emit(self.cx.sink, self.cx.env, self.cx.sink_err, &values)?;
         }
         Ok(())
+    }
+}
+
+/// Hands one row to the sink, keeping a sink error aside so that the JSON
+/// error it causes does not hide it.
+fn emit<E: de::Error>(
+    sink: &mut dyn RowSink,
+    env: &mut Envelope,
+    sink_err: &mut Option<io::Error>,
+    values: &[Option<&str>],
+) -> Result<(), E> {
+    if let Err(err) = sink.row(values) {
+        *sink_err = Some(err);
+        return Err(E::custom("sink failed"));
+    }
+    env.rows += 1;
+    Ok(())
+}
+
+/// One row's values as spans of one text buffer, reused from row to row,
+/// so a row costs no allocation per value (a body read from a file cannot
+/// lend its strings).
+#[derive(Debug, Default)]
+struct RowBuf {
+    text: String,
+    spans: Vec<Option<(usize, usize)>>,
+}
+
+impl RowBuf {
+    fn reset(&mut self, ncols: usize) {
+        self.text.clear();
+        self.spans.clear();
+        self.spans.resize(ncols, None);
+    }
+
+    fn put(&mut self, col: usize, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.spans[col] = Some((start, self.text.len()));
+    }
+
+    fn values(&self) -> Vec<Option<&str>> {
+        self.spans.iter().map(|s| s.map(|(a, b)| &self.text[a..b])).collect()
+    }
+}
+
+/// Appends any JSON value to a buffer as text (as [`Scalar`] reads it) and
+/// returns where it went; `None` for `null`.
+struct TextSeed<'a>(&'a mut String);
+
+impl TextSeed<'_> {
+    fn push(self, v: &str) -> Option<(usize, usize)> {
+        let start = self.0.len();
+        self.0.push_str(v);
+        Some((start, self.0.len()))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for TextSeed<'_> {
+    type Value = Option<(usize, usize)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TextSeed<'_> {
+    type Value = Option<(usize, usize)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.push(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.push(&v.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(self.push(&v.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(self.push(&v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(self.push(if v { "true" } else { "false" }))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(self.push(&v.to_string()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(self.push(&v.to_string()))
     }
 }
 

@@ -53,6 +53,8 @@ impl<W: Write> CsvWriter<W> {
         let mut inner = csv::WriterBuilder::new()
             .delimiter(opts.delimiter)
             .terminator(csv::Terminator::CRLF)
+            // Large writes: a 60,000-row window is about 15 MB.
+            .buffer_capacity(256 * 1024)
             .from_writer(out);
         let columns = ep.columns();
         inner.write_record(columns.iter().map(|c| c.name.as_str()))?;
