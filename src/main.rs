@@ -151,7 +151,15 @@ fn main() -> ExitCode {
         // `run` starts logging once its config names the log file.
         let _ = logging::init(None);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
+    // The simulator serves many connections; everything else spends its
+    // time waiting on one API (CPU work goes to blocking threads), and one
+    // thread keeps the daemon's idle memory small.
+    let mut builder = if matches!(cli.command, Command::Sim(_) | Command::Demo(_)) {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: starting the async runtime: {e}");
