@@ -114,6 +114,7 @@ impl Runtime {
                 operation: job.operation.clone(),
             }
         })?;
+        self.forget_if_redefined(job)?;
         let now = self.engine.clock.now();
         let windows = match (&job.windowing, range) {
             (Windowing::Snapshot, _) => vec![snapshot_window(now, &tz)],
@@ -136,6 +137,34 @@ impl Runtime {
             windows,
             output: OutputSpec { formats: job.formats, csv: job.csv },
         })
+    }
+
+    /// When a job's endpoint, parameters or formats changed since its
+    /// windows were published, those files hold other data: they are
+    /// removed and the windows fetched again.
+    fn forget_if_redefined(&self, job: &Job) -> Result<(), RuntimeError> {
+        let state = &self.engine.state;
+        let now = definition(job);
+        match state.definition(&job.name)? {
+            Some(before) if before == now => return Ok(()),
+            Some(before) => {
+                tracing::warn!(job = %job.name, before = %before, now = %now, "job redefined, fetching its windows again");
+                for rec in state.windows(&job.name)? {
+                    for file in &rec.files {
+                        let path = self.config.output_dir.join(file);
+                        if let Err(e) = std::fs::remove_file(&path)
+                            && e.kind() != std::io::ErrorKind::NotFound
+                        {
+                            tracing::warn!(path = %path.display(), error = %e, "removing a file of the old definition failed");
+                        }
+                    }
+                    state.forget_window(&job.name, rec.start, rec.end)?;
+                }
+            }
+            None => {}
+        }
+        state.set_definition(&job.name, &now)?;
+        Ok(())
     }
 
     /// Plans and runs `job`.
@@ -167,6 +196,16 @@ fn build_operation(
     let lock_dir = config.state_dir.join("locks");
     let pacer = Pacer::new(cfg, state.clone(), clock.clone(), &lock_dir);
     Ok(sync::Operation { name: op.name.clone(), client, pacer: Arc::new(pacer) })
+}
+
+/// What decides the content of a job's files: endpoint, parameters and
+/// formats (not the schedule, the lag or the priority; a new grain replaces
+/// files window by window on its own).
+fn definition(job: &Job) -> String {
+    let params: Vec<String> = job.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let csv = format!("bom={},delimiter={}", job.csv.bom, job.csv.delimiter as char);
+    let formats = format!("csv={},parquet={}", job.formats.csv, job.formats.parquet);
+    format!("{} [{}] {formats} {csv}", job.endpoint.id(), params.join("&"))
 }
 
 /// The pacer's limits for an operation of the config.

@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT
 );
 CREATE TABLE IF NOT EXISTS fires (job TEXT PRIMARY KEY, last_fire TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS definitions (job TEXT PRIMARY KEY, fingerprint TEXT NOT NULL);
 ";
 
 /// A state error, naming the database.
@@ -443,6 +444,26 @@ impl State {
                 error,
             },
         }))
+    }
+
+    /// What a job's published windows were fetched as (endpoint,
+    /// parameters, formats), as last recorded.
+    pub fn definition(&self, job: &str) -> Result<Option<String>, StateError> {
+        self.lock()
+            .query_row("SELECT fingerprint FROM definitions WHERE job = ?1", params![job], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Records what a job's windows are fetched as.
+    pub fn set_definition(&self, job: &str, fingerprint: &str) -> Result<(), StateError> {
+        self.lock()
+            .execute(
+                "INSERT OR REPLACE INTO definitions (job, fingerprint) VALUES (?1, ?2)",
+                params![job, fingerprint],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     /// The last time the scheduler fired a job.

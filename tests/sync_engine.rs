@@ -93,3 +93,26 @@ async fn a_range_fetches_only_closed_windows_complete_or_not() {
     assert_eq!(csv_rows(&setup.out()), as_csv(want));
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_job_given_another_endpoint_replaces_its_files() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let setup = Setup::new(&sim, 1, &[("calls", CDR_HOURLY)]);
+    let rt = setup.runtime(&clock);
+    let cdr_1 = setup.job("calls");
+    let first = rt.run_job(&cdr_1, None, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!(first.summary.windows, 30);
+
+    // The same job name now asks cdr_5: its cdr_1 files must go, and every
+    // window is fetched again.
+    let cdr_5 = CDR_HOURLY.replace("cdr_1", "cdr_5");
+    std::fs::write(setup.dir.path().join("jobs/calls.toml"), cdr_5).unwrap();
+    let job = setup.job("calls");
+    let second = rt.run_job(&job, None, &CancellationToken::new(), &NoProgress).await.unwrap();
+    assert_eq!(second.summary.windows, 30);
+    let want = sim.rows(job.endpoint, &[], wall(2026, 12, 1, 0, 0, 0), wall(2026, 12, 2, 5, 59, 59));
+    assert_eq!(csv_rows(&setup.out()), as_csv(want));
+    assert_eq!(files(&setup.out(), "csv").len(), 30);
+    sim.shutdown().await.unwrap();
+}
