@@ -53,7 +53,7 @@ enum Command {
     /// Turn saved wolkvox response bodies into typed CSV/Parquet files.
     Convert(ConvertArgs),
     /// Check the config and every job file; print every problem.
-    Validate(ConfigArg),
+    Validate(ValidateArgs),
     /// Serve a simulated wolkvox API on a local port, for tests and demos.
     Sim(wolkvox_sync::sim::cli::SimArgs),
     /// The daemon: schedule every job of the jobs folder until stopped.
@@ -95,6 +95,18 @@ struct RunArgs {
     /// Do not watch the jobs folder (reload with SIGHUP only).
     #[arg(long)]
     no_watch: bool,
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Fail (exit 78) only for problems that stop `run` from starting: the
+    /// config, tokens, folders. Bad job files are still printed, but `run`
+    /// skips them and runs the others, so they do not fail this check
+    /// (the systemd unit uses it before start and reload).
+    #[arg(long)]
+    config_only: bool,
 }
 
 #[derive(clap::Args)]
@@ -179,7 +191,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Once(args) => once(args).await,
         Command::Convert(args) => convert_cmd(args),
-        Command::Validate(args) => Ok(validate(&args.config)),
+        Command::Validate(args) => Ok(validate(&args.config.config, args.config_only)),
         Command::Sim(args) => {
             wolkvox_sync::sim::cli::run(args).await?;
             Ok(ExitCode::SUCCESS)
@@ -196,6 +208,20 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             println!("{report}");
             Ok(if report.breaches == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
+    }
+}
+
+/// Takes the daemon's lock on its state folder (released when the process
+/// ends, however it ends); `None` when another process holds it.
+fn lock_daemon(path: &Path) -> std::io::Result<Option<std::fs::File>> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
     }
 }
 
@@ -243,7 +269,25 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             eprintln!("error: {err}");
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
+        Err(err @ RuntimeError::State(_)) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
         Err(err) => return Err(err).context("starting"),
+    };
+    // Two daemons on one state folder would both run every job.
+    let lock_path = rt.config.state_dir.join("locks").join("daemon.lock");
+    let _daemon_lock = match lock_daemon(&lock_path) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            let state = rt.config.state_dir.display();
+            eprintln!("error: another `wolkvox-sync run` uses the state folder {state}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+        Err(err) => {
+            eprintln!("error: lock file {}: {err}", lock_path.display());
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
     };
     let options = daemon::Options {
         watch: !args.no_watch,
@@ -267,17 +311,23 @@ fn load_config(path: &Path) -> Option<Config> {
     }
 }
 
-fn validate(path: &Path) -> ExitCode {
+fn validate(path: &Path, config_only: bool) -> ExitCode {
     let Some(config) = load_config(path) else { return ExitCode::from(EXIT_CONFIG) };
-    let (jobs, errors) = jobs::load_dir(&config.jobs_dir, &config);
-    for err in &errors {
+    let (jobs, job_errors) = jobs::load_dir(&config.jobs_dir, &config);
+    for err in &job_errors {
         eprintln!("{err}");
     }
-    let mut token_errors = 0;
+    let mut fatal = 0;
     for op in &config.operations {
         if let Err(err) = op.read_token() {
             eprintln!("{}: {err}", config.path.display());
-            token_errors += 1;
+            fatal += 1;
+        }
+    }
+    for (key, dir) in [("output_dir", &config.output_dir), ("state_dir", &config.state_dir)] {
+        if dir.exists() && !dir.is_dir() {
+            eprintln!("{}: {key} {} is not a folder", config.path.display(), dir.display());
+            fatal += 1;
         }
     }
     println!(
@@ -285,13 +335,10 @@ fn validate(path: &Path) -> ExitCode {
         config.path.display(),
         config.operations.len(),
         jobs.len(),
-        errors.len() + token_errors
+        job_errors.len() + fatal
     );
-    if errors.is_empty() && token_errors == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_CONFIG)
-    }
+    let failed = fatal > 0 || (!config_only && !job_errors.is_empty());
+    if failed { ExitCode::from(EXIT_CONFIG) } else { ExitCode::SUCCESS }
 }
 
 async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {

@@ -450,7 +450,9 @@ impl State {
     /// parameters, formats), as last recorded.
     pub fn definition(&self, job: &str) -> Result<Option<String>, StateError> {
         self.lock()
-            .query_row("SELECT fingerprint FROM definitions WHERE job = ?1", params![job], |r| r.get(0))
+            .query_row("SELECT fingerprint FROM definitions WHERE job = ?1", params![job], |r| {
+                r.get(0)
+            })
             .optional()
             .map_err(|e| self.err(e))
     }

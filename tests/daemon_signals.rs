@@ -235,3 +235,56 @@ async fn a_bad_config_or_token_stops_start_up_with_78() {
     assert_eq!(out.status.code(), Some(78));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read token file"));
 }
+
+#[tokio::test]
+async fn a_second_daemon_on_one_state_folder_refuses_to_start() {
+    let sim = start_sim(FaultProfile::default()).await;
+    let dir = setup(&sim, "30s");
+    write_snapshot_job(dir.path(), "agents");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).unwrap();
+    let mut first = spawn(dir.path(), &[("NOTIFY_SOCKET", &socket_path)]);
+    recv_until(&socket, "READY=1").await;
+
+    let config = dir.path().join("wolkvox-sync.toml");
+    let out = Command::new(BIN).arg("run").arg("--config").arg(&config).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    let state = dir.path().join("state");
+    let want =
+        format!("error: another `wolkvox-sync run` uses the state folder {}", state.display());
+    assert!(stderr.contains(&want), "{stderr}");
+
+    kill(&first, "-TERM");
+    assert_eq!(wait_exit(&mut first, Duration::from_secs(10)).await.code(), Some(0));
+    sim.shutdown().await.unwrap();
+}
+
+#[test]
+fn validate_config_only_lets_bad_job_files_pass_but_not_bad_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "abc").unwrap();
+    std::fs::create_dir(dir.path().join("jobs")).unwrap();
+    std::fs::write(dir.path().join("jobs/bad.toml"), "endpoint = \"nope/nope\"\n").unwrap();
+    let config = dir.path().join("wolkvox-sync.toml");
+    let text = "jobs_dir = \"jobs\"\noutput_dir = \"out\"\nstate_dir = \"state\"\n\
+                [[operation]]\nname = \"x\"\nbase_url = \"http://127.0.0.1:9\"\n\
+                token_file = \"token\"\nlicenses = 1\n";
+    std::fs::write(&config, text).unwrap();
+    let validate = |extra: &[&str]| {
+        Command::new(BIN).arg("validate").args(extra).arg("--config").arg(&config).output().unwrap()
+    };
+
+    let strict = validate(&[]);
+    assert_eq!(strict.status.code(), Some(78));
+    let lenient = validate(&["--config-only"]);
+    assert_eq!(lenient.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&lenient.stderr);
+    assert!(stderr.contains("bad.toml:1:"), "the job problem is still printed: {stderr}");
+
+    std::fs::write(dir.path().join("out"), "not a folder").unwrap();
+    let out = validate(&["--config-only"]);
+    assert_eq!(out.status.code(), Some(78));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("output_dir ") && stderr.contains("is not a folder"), "{stderr}");
+}

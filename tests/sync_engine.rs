@@ -111,7 +111,8 @@ async fn a_job_given_another_endpoint_replaces_its_files() {
     let job = setup.job("calls");
     let second = rt.run_job(&job, None, &CancellationToken::new(), &NoProgress).await.unwrap();
     assert_eq!(second.summary.windows, 30);
-    let want = sim.rows(job.endpoint, &[], wall(2026, 12, 1, 0, 0, 0), wall(2026, 12, 2, 5, 59, 59));
+    let want =
+        sim.rows(job.endpoint, &[], wall(2026, 12, 1, 0, 0, 0), wall(2026, 12, 2, 5, 59, 59));
     assert_eq!(csv_rows(&setup.out()), as_csv(want));
     assert_eq!(files(&setup.out(), "csv").len(), 30);
     sim.shutdown().await.unwrap();
