@@ -19,6 +19,7 @@ if [ ! -x "$bin" ]; then
 fi
 
 install -D -m 0755 "$bin" "$root/usr/local/bin/wolkvox-sync"
+install -D -m 0644 "$here/wolkvox-sync.sysusers" "$root/usr/lib/sysusers.d/wolkvox-sync.conf"
 install -D -m 0644 "$here/wolkvox-sync.service" "$root/etc/systemd/system/wolkvox-sync.service"
 install -D -m 0644 "$here/wolkvox-sync@.service" "$root/etc/systemd/system/wolkvox-sync@.service"
 install -d -m 0755 "$root/etc/wolkvox-sync/jobs"
@@ -27,10 +28,12 @@ if [ ! -e "$root/etc/wolkvox-sync/wolkvox-sync.toml" ]; then
 fi
 install -D -m 0644 "$here/../README.md" "$root/usr/share/doc/wolkvox-sync/README.md"
 
+# The system user the service runs as (its group reads the output).
 if [ -z "$root" ]; then
+    systemd-sysusers wolkvox-sync.conf
     systemctl daemon-reload
 else
-    systemctl --root="$root" daemon-reload 2>/dev/null || true
+    systemd-sysusers --root="$root" wolkvox-sync.conf
 fi
 
 cat <<NEXT
@@ -39,4 +42,5 @@ Installed. Next:
   2. Edit $root/etc/wolkvox-sync/wolkvox-sync.toml (server, licenses).
   3. Add job files to $root/etc/wolkvox-sync/jobs/ (examples: jobs/ in the source).
   4. systemctl enable --now wolkvox-sync
+  5. Let analysts read the files: usermod -aG wolkvox-sync NAME
 NEXT
