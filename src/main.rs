@@ -296,7 +296,11 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let (daemon, _rejected) = daemon::Daemon::new(rt, options);
     daemon::signals::install(daemon.handle()).context("installing signal handlers")?;
-    daemon.run().await;
+    let report = daemon.run().await;
+    if report.tokens_refused {
+        eprintln!("error: every operation's token was refused; fix the token and start again");
+        return Ok(ExitCode::from(EXIT_CONFIG));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -288,3 +288,19 @@ fn validate_config_only_lets_bad_job_files_pass_but_not_bad_folders() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("output_dir ") && stderr.contains("is not a folder"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_daemon_whose_only_token_is_refused_exits_78() {
+    let sim = start_sim(FaultProfile::default()).await;
+    let dir = setup(&sim, "30s");
+    std::fs::write(dir.path().join("token"), "0123456789abcdef0123456789abcdef0123456789abcdef01")
+        .unwrap();
+    write_snapshot_job(dir.path(), "agents");
+    let mut child = spawn(dir.path(), &[]);
+    let status = wait_exit(&mut child, Duration::from_secs(20)).await;
+    let log = std::fs::read_to_string(dir.path().join("daemon.log")).unwrap();
+    assert_eq!(status.code(), Some(78), "{log}");
+    assert!(log.contains("every operation's token was refused"), "{log}");
+    assert_eq!(sim.request_log().len(), 1, "one refused call, no retry loop");
+    sim.shutdown().await.unwrap();
+}

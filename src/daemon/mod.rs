@@ -213,6 +213,9 @@ pub struct Report {
     pub reloads: Vec<ReloadDiff>,
     /// Whether every run ended within the shutdown grace.
     pub drained: bool,
+    /// Whether the daemon stopped because every operation's token was
+    /// refused (nothing left to do until the token is fixed).
+    pub tokens_refused: bool,
 }
 
 /// The event loop and what it drives.
@@ -443,6 +446,13 @@ impl Daemon {
         {
             tracing::error!(operation = %job.operation, "token refused: no more runs for this operation until a restart");
             self.stopped.insert(job.operation.clone());
+            if self.stopped.len() == self.rt.config.operations.len() {
+                // A daemon with nothing left to do should not look healthy
+                // to systemd: stop, and let the exit code say why.
+                tracing::error!("every operation's token was refused, stopping");
+                self.report.tokens_refused = true;
+                let _ = self.tx.send(Event::Shutdown);
+            }
         }
         self.report.jobs.entry(finished.job.clone()).or_default().add(&totals);
         totals
