@@ -116,3 +116,60 @@ fn every_vendor_body_decodes_or_is_classified() {
     assert_eq!(labels.get("transient"), Some(&6));
     assert_eq!(labels.get("rows"), Some(&121));
 }
+
+/// A reader that hands out a few bytes at a time, so rows straddle every
+/// read.
+struct Trickle<'a>(&'a [u8], usize);
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.1.min(self.0.len()).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+type Decoded = Result<(envelope::Envelope, Vec<Vec<Option<String>>>), String>;
+
+fn from_memory(ep: &wolkvox_sync::catalog::Endpoint, body: &[u8]) -> Decoded {
+    let mut sink = VecSink::default();
+    let env = envelope::decode(ep, body, &mut sink).map_err(|e| e.to_string())?;
+    Ok((env, sink.rows))
+}
+
+fn from_reader(ep: &wolkvox_sync::catalog::Endpoint, body: &[u8], step: usize) -> Decoded {
+    let mut sink = VecSink::default();
+    let env =
+        envelope::decode_reader(ep, Trickle(body, step), &mut sink).map_err(|e| e.to_string())?;
+    Ok((env, sink.rows))
+}
+
+#[test]
+fn reading_a_body_from_a_file_gives_what_reading_it_from_memory_gives() {
+    for ex in examples() {
+        let ep = catalog().get(&ex.module, &ex.api).unwrap();
+        let body = ex.example_body.as_bytes();
+        let want = from_memory(ep, body);
+        for step in [1, 7, 4096] {
+            let got = from_reader(ep, body, step);
+            match (&want, &got) {
+                (Ok(want), Ok(got)) => assert_eq!(want, got, "{ep} in steps of {step}"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{ep} in steps of {step}: {want:?} vs {got:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_body_cut_anywhere_never_decodes_from_a_file() {
+    let ex = examples().into_iter().find(|e| e.api == "agent_15").unwrap();
+    let ep = catalog().get(&ex.module, &ex.api).unwrap();
+    let body = ex.example_body.trim_end().as_bytes();
+    assert!(from_reader(ep, body, 5).is_ok());
+    for cut in 0..body.len() {
+        let got = from_reader(ep, &body[..cut], 5);
+        assert!(got.is_err(), "a body cut at byte {cut} of {} decoded", body.len());
+    }
+}

@@ -62,16 +62,35 @@ pub fn decode(ep: &Endpoint, body: &[u8], sink: &mut dyn RowSink) -> Result<Enve
     run(ep, &mut de, sink)
 }
 
-/// Decodes a body from a reader (a saved response file), holding only one
-/// row at a time.
+/// Decodes a body from a reader (a saved response file), holding a few
+/// rows at a time.
 pub fn decode_reader<R: io::Read>(
     ep: &Endpoint,
     reader: R,
     sink: &mut dyn RowSink,
 ) -> Result<Envelope, DecodeError> {
-    let mut de =
-        serde_json::Deserializer::from_reader(io::BufReader::with_capacity(1 << 16, reader));
-    run(ep, &mut de, sink)
+    if !chunked::serves(ep.shape) {
+        let mut de =
+            serde_json::Deserializer::from_reader(io::BufReader::with_capacity(1 << 16, reader));
+        return run(ep, &mut de, sink);
+    }
+    let layout = Layout::new(ep);
+    let mut env = Envelope::default();
+    let mut sink_err = None;
+    let mut cx = Cx {
+        layout: &layout,
+        sink,
+        env: &mut env,
+        sink_err: &mut sink_err,
+        row: RowBuf::default(),
+    };
+    let data_key = if ep.shape == Shape::Records { "records" } else { "data" };
+    let result = chunked::run(reader, &mut cx, data_key);
+    if let Some(err) = sink_err {
+        return Err(DecodeError::Sink(err));
+    }
+    result.map_err(DecodeError::Json)?;
+    Ok(env)
 }
 
 fn run<'de, R: serde_json::de::Read<'de>>(
@@ -798,6 +817,8 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar(Some(Cow::Owned(v.to_string()))))
     }
 }
+
+mod chunked;
 
 #[cfg(test)]
 mod tests;
