@@ -54,7 +54,7 @@ use crate::catalog::{
 pub const REJECTS_COLUMN: &str = "_rejects";
 
 /// Rows gathered before they are handed to the Parquet writer.
-pub const BATCH_ROWS: usize = 4_096;
+pub const BATCH_ROWS: usize = 2_048;
 
 /// The most rows in one row group.
 pub const ROW_GROUP_ROWS: usize = 65_536;
