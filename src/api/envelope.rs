@@ -59,7 +59,7 @@ pub enum DecodeError {
 /// Decodes a whole body held in memory.
 pub fn decode(ep: &Endpoint, body: &[u8], sink: &mut dyn RowSink) -> Result<Envelope, DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    run(ep, &mut de, sink)
+    with_cx(ep, sink, |cx| TopSeed { cx }.deserialize(&mut de).and_then(|()| de.end()))
 }
 
 /// Decodes a body from a reader (a saved response file), holding a few
@@ -69,34 +69,21 @@ pub fn decode_reader<R: io::Read>(
     reader: R,
     sink: &mut dyn RowSink,
 ) -> Result<Envelope, DecodeError> {
-    if !chunked::serves(ep.shape) {
-        let mut de =
-            serde_json::Deserializer::from_reader(io::BufReader::with_capacity(1 << 16, reader));
-        return run(ep, &mut de, sink);
+    if chunked::serves(ep.shape) {
+        let data_key = if ep.shape == Shape::Records { "records" } else { "data" };
+        return with_cx(ep, sink, |cx| chunked::run(reader, cx, data_key));
     }
-    let layout = Layout::new(ep);
-    let mut env = Envelope::default();
-    let mut sink_err = None;
-    let mut cx = Cx {
-        layout: &layout,
-        sink,
-        env: &mut env,
-        sink_err: &mut sink_err,
-        row: RowBuf::default(),
-    };
-    let data_key = if ep.shape == Shape::Records { "records" } else { "data" };
-    let result = chunked::run(reader, &mut cx, data_key);
-    if let Some(err) = sink_err {
-        return Err(DecodeError::Sink(err));
-    }
-    result.map_err(DecodeError::Json)?;
-    Ok(env)
+    let mut de =
+        serde_json::Deserializer::from_reader(io::BufReader::with_capacity(1 << 16, reader));
+    with_cx(ep, sink, |cx| TopSeed { cx }.deserialize(&mut de).and_then(|()| de.end()))
 }
 
-fn run<'de, R: serde_json::de::Read<'de>>(
+/// Runs a decoder over a fresh context; a sink error wins over the JSON
+/// error it caused.
+fn with_cx(
     ep: &Endpoint,
-    de: &mut serde_json::Deserializer<R>,
     sink: &mut dyn RowSink,
+    decode: impl FnOnce(&mut Cx<'_>) -> Result<(), serde_json::Error>,
 ) -> Result<Envelope, DecodeError> {
     let layout = Layout::new(ep);
     let mut env = Envelope::default();
@@ -108,7 +95,7 @@ fn run<'de, R: serde_json::de::Read<'de>>(
         sink_err: &mut sink_err,
         row: RowBuf::default(),
     };
-    let result = TopSeed { cx: &mut cx }.deserialize(&mut *de).and_then(|()| de.end());
+    let result = decode(&mut cx);
     if let Some(err) = sink_err {
         return Err(DecodeError::Sink(err));
     }
