@@ -20,13 +20,6 @@ use wolkvox_sync::{
     sync::Progress,
 };
 
-const CDR_HOURLY: &str = r#"
-endpoint = "reports_manager/cdr_1"
-schedule = "5 * * * *"
-grain = "1h"
-start = 2026-12-01
-"#;
-
 /// Switches the simulator's maintenance on once `after` windows are done.
 struct MaintenanceAfter<'a> {
     sim: &'a Sim,

@@ -51,13 +51,6 @@ refetch = 2
 start = 2026-12-02
 "#;
 
-const CDR_HOURLY: &str = r#"
-endpoint = "reports_manager/cdr_1"
-schedule = "5 * * * *"
-grain = "1h"
-start = 2026-12-01
-"#;
-
 /// A job, its parameters and the windows it fetches.
 type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [Window]);
 

@@ -14,14 +14,6 @@ use wolkvox_sync::{
     sim::FaultProfile,
 };
 
-const CDR_HOURLY: &str = r#"
-endpoint = "reports_manager/cdr_1"
-schedule = "5 * * * *"
-grain = "1h"
-lag = "15m"
-start = 2026-12-01
-"#;
-
 /// Six closed hourly windows at 07:00 Bogotá (00:00–05:59).
 const CDR_TODAY: &str = r#"
 endpoint = "reports_manager/cdr_1"

@@ -7,14 +7,6 @@ use sync_support::*;
 use tokio_util::sync::CancellationToken;
 use wolkvox_sync::{clock::Clock, sync::NoProgress};
 
-const CDR_HOURLY: &str = r#"
-endpoint = "reports_manager/cdr_1"
-schedule = "5 * * * *"
-grain = "1h"
-lag = "15m"
-start = 2026-12-01
-"#;
-
 #[tokio::test]
 async fn hourly_backfill_publishes_every_row_once_at_one_call_per_window() {
     let clock = Clock::starting_at(morning());

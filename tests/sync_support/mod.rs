@@ -19,6 +19,16 @@ use wolkvox_sync::{
     sync::RetryPolicy,
 };
 
+/// An hourly cdr_1 job backfilling from 2026-12-01 (lag 15 minutes): 30
+/// closed windows at [`morning`].
+pub const CDR_HOURLY: &str = r#"
+endpoint = "reports_manager/cdr_1"
+schedule = "5 * * * *"
+grain = "1h"
+lag = "15m"
+start = 2026-12-01
+"#;
+
 /// 2026-12-02 07:00 in Bogotá.
 pub fn morning() -> Timestamp {
     "2026-12-02T12:00:00Z".parse().unwrap()
