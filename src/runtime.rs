@@ -150,14 +150,7 @@ impl Runtime {
             Some(before) => {
                 tracing::warn!(job = %job.name, before = %before, now = %now, "job redefined, fetching its windows again");
                 for rec in state.windows(&job.name)? {
-                    for file in &rec.files {
-                        let path = self.config.output_dir.join(file);
-                        if let Err(e) = std::fs::remove_file(&path)
-                            && e.kind() != std::io::ErrorKind::NotFound
-                        {
-                            tracing::warn!(path = %path.display(), error = %e, "removing a file of the old definition failed");
-                        }
-                    }
+                    sync::remove_published(&self.config.output_dir, &rec.files);
                     state.forget_window(&job.name, rec.start, rec.end)?;
                 }
             }

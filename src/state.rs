@@ -224,15 +224,28 @@ impl State {
 
     /// Every published window of a job, oldest first.
     pub fn windows(&self, job: &str) -> Result<Vec<WindowRecord>, StateError> {
+        self.windows_between(job, civil::DateTime::MIN, civil::DateTime::MAX)
+    }
+
+    /// The published windows of a job that share a second with
+    /// `[start, end]`, oldest first. (Times are stored as ISO text, which
+    /// sorts as time does.)
+    pub fn windows_between(
+        &self,
+        job: &str,
+        start: civil::DateTime,
+        end: civil::DateTime,
+    ) -> Result<Vec<WindowRecord>, StateError> {
         let conn = self.lock();
         let mut stmt = conn
             .prepare(
                 "SELECT start, end, rows, rejects, files, checksum, fetched_at
-                 FROM windows WHERE job = ?1 ORDER BY start, end",
+                 FROM windows WHERE job = ?1 AND start <= ?3 AND end >= ?2
+                 ORDER BY start, end",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![job], |r| {
+            .query_map(params![job, start.to_string(), end.to_string()], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, String>(1)?,
@@ -521,7 +534,12 @@ mod tests {
             fetched_at: "2026-12-02T05:00:00Z".parse().unwrap(),
         };
         s.mark_complete("job", &rec).unwrap();
-        assert_eq!(s.windows("job").unwrap(), vec![rec]);
+        assert_eq!(s.windows("job").unwrap(), vec![rec.clone()]);
+        let at = |t: &str| t.parse::<civil::DateTime>().unwrap();
+        let inside = s.windows_between("job", at("2026-12-01T23:59:59"), at("2026-12-02T00:59:59"));
+        assert_eq!(inside.unwrap(), vec![rec]);
+        let after = s.windows_between("job", at("2026-12-02T00:00:00"), at("2026-12-02T00:59:59"));
+        assert_eq!(after.unwrap(), vec![]);
         let pause = Pause {
             since: "2026-12-02T05:00:00Z".parse().unwrap(),
             next_probe: "2026-12-02T05:00:30Z".parse().unwrap(),

@@ -407,20 +407,11 @@ impl Engine {
     /// (the halves of a window fetched whole again, or the whole of a
     /// window now fetched in halves), so no row is published twice.
     fn replace_overlapping(&self, job: &str, window: &Window) -> Result<(), StateError> {
-        for rec in self.state.windows(job)? {
-            let same = rec.start == window.start && rec.end == window.end;
-            let overlaps = rec.start <= window.end && window.start <= rec.end;
-            if same || !overlaps {
+        for rec in self.state.windows_between(job, window.start, window.end)? {
+            if rec.start == window.start && rec.end == window.end {
                 continue;
             }
-            for file in &rec.files {
-                let path = self.out_dir.join(file);
-                if let Err(e) = std::fs::remove_file(&path)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(path = %path.display(), error = %e, "removing a replaced file failed");
-                }
-            }
+            remove_published(&self.out_dir, &rec.files);
             self.state.forget_window(job, rec.start, rec.end)?;
         }
         Ok(())
@@ -456,6 +447,19 @@ fn request_params(plan: &RunPlan, window: &Window) -> Vec<(String, String)> {
         }
     }
     params
+}
+
+/// Removes published files (paths relative to `out_dir`) that no window
+/// record will point to any more.
+pub(crate) fn remove_published(out_dir: &std::path::Path, files: &[String]) {
+    for file in files {
+        let path = out_dir.join(file);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %path.display(), error = %e, "removing a replaced file failed");
+        }
+    }
 }
 
 /// Removes hidden temp files (`.…tmp`) below `dir`, left by a process
