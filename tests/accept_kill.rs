@@ -20,13 +20,24 @@ use wolkvox_sync::{
 
 /// How many windows the backfill has (hours before now).
 const HOURS: i64 = 200;
+/// How many times a run is killed, and the longest it lives before that.
+const KILLS: u64 = 20;
+const KILL_MAX_MS: u64 = 300;
+/// The least time the simulator takes to answer one request.
+const LATENCY_MIN_MS: u64 = 40;
+const _: () = assert!(KILLS * KILL_MAX_MS / LATENCY_MIN_MS < HOURS as u64);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_killed_at_twenty_instants_then_finished_holds_every_row_once() {
     let mut config = SimConfig::with_seed(13);
     config.clock = SimClock::real();
-    config.faults =
-        FaultProfile { latency_min_ms: 5, latency_max_ms: 25, ..FaultProfile::default() };
+    // Requests go one at a time, each at least LATENCY_MIN_MS: the kills
+    // (together at most KILLS × KILL_MAX_MS) cannot outlast the backfill.
+    config.faults = FaultProfile {
+        latency_min_ms: LATENCY_MIN_MS,
+        latency_max_ms: LATENCY_MIN_MS + 20,
+        ..FaultProfile::default()
+    };
     let sim = Sim::start(config).await.unwrap();
     // The binary runs on the system clock: start the job HOURS hours ago.
     let now = Timestamp::now().to_zoned(TimeZone::get("America/Bogota").unwrap()).datetime();
@@ -42,8 +53,8 @@ async fn a_backfill_killed_at_twenty_instants_then_finished_holds_every_row_once
 
     let mut rng = ChaCha8Rng::seed_from_u64(0x6b69_6c6c);
     let mut finished_early = 0;
-    for _ in 0..20 {
-        let delay = Duration::from_millis(rng.random_range(20..400));
+    for _ in 0..KILLS {
+        let delay = Duration::from_millis(rng.random_range(20..KILL_MAX_MS));
         let mut child = command(&args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         tokio::time::sleep(delay).await;
         if child.try_wait().unwrap().is_some() {

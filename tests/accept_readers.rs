@@ -1,8 +1,9 @@
-//! Acceptance: DuckDB, pyarrow and pandas read a job's whole output folder
-//! (Parquet and CSV, empty windows and the Excel CSV spelling included)
-//! with the expected rows, columns and types, accents intact. The check
-//! itself is `tests/readers/check_readers.py`; this test exports the jobs
-//! against the simulator, writes the manifest it reads, and runs it.
+//! Acceptance: DuckDB, pyarrow, pandas and Spark read a job's whole output
+//! folder (Parquet and CSV, empty windows and the Excel CSV spelling
+//! included) with the expected rows, columns and types, accents intact.
+//! The checks themselves are `tests/readers/check_readers.py` and
+//! `check_spark.py`; this test exports the jobs against the simulator,
+//! writes the manifest they read, and runs them.
 
 mod accept_support;
 mod sync_support;
@@ -45,12 +46,11 @@ const JOBS: [(&str, &str); 4] = [
 /// The check script's name for how a reader should see a column.
 fn kind(ty: FieldType) -> &'static str {
     match ty {
-        FieldType::Text => "text",
+        FieldType::Text | FieldType::Hour => "text",
         FieldType::Integer | FieldType::Duration => "integer",
         FieldType::Decimal | FieldType::Percent => "float",
         FieldType::Datetime => "timestamp",
         FieldType::Date => "date",
-        FieldType::Hour => "time",
     }
 }
 
@@ -108,18 +108,36 @@ fn entries(rt: &Runtime, sim: &Sim, job: &Job) -> Vec<Value> {
 }
 
 fn python_readers_present() {
-    let probe = Command::new("python3").args(["-c", "import duckdb, pyarrow, pandas"]).output();
+    let probe =
+        Command::new("python3").args(["-c", "import duckdb, pyarrow, pandas, pyspark"]).output();
     let ok = probe.as_ref().is_ok_and(|o| o.status.success());
     assert!(
         ok,
-        "python3 with duckdb, pyarrow and pandas is needed for the reader check: run .ci/test \
-         (it installs them with pip): {:?}",
+        "python3 with duckdb, pyarrow, pandas and pyspark is needed for the reader check: run \
+         .ci/test (it installs them with pip): {:?}",
         probe.map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+    );
+    let java = Command::new("java").arg("-version").output();
+    assert!(
+        java.as_ref().is_ok_and(|o| o.status.success()),
+        "Spark needs java (17 or newer) on the PATH: run .ci/test (it installs it): {java:?}"
     );
 }
 
+/// Runs one of the reader scripts on the output folder and the manifest,
+/// and returns what it printed.
+fn run_check(script: &str, out: &Path, manifest: &Path) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readers").join(script);
+    let output = Command::new("python3").arg(&script).arg(out).arg(manifest).output();
+    let output = output.expect("running python3");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{} failed:\n{stdout}\n{stderr}", script.display());
+    stdout
+}
+
 #[tokio::test]
-async fn duckdb_pyarrow_and_pandas_read_every_exported_file_alike() {
+async fn duckdb_pyarrow_pandas_and_spark_read_every_exported_file_alike() {
     python_readers_present();
     let clock = Clock::starting_at(morning());
     let sim = sim(&clock, |c| {
@@ -148,16 +166,11 @@ async fn duckdb_pyarrow_and_pandas_read_every_exported_file_alike() {
     std::fs::write(&manifest, serde_json::to_vec_pretty(&json!({ "files": files })).unwrap())
         .unwrap();
 
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/readers/check_readers.py");
-    let output = Command::new("python3").arg(script).arg(setup.out()).arg(&manifest).output();
-    let output = output.expect("running python3");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "reader check failed:\n{stdout}\n{stderr}");
-    assert!(
-        stdout.starts_with(&format!("reader check: {} files read alike", files.len())),
-        "{stdout}"
-    );
+    let stdout = run_check("check_readers.py", &setup.out(), &manifest);
+    let read_alike = format!("{} files read alike", files.len());
+    assert!(stdout.starts_with(&format!("reader check: {read_alike}")), "{stdout}");
+    let stdout = run_check("check_spark.py", &setup.out(), &manifest);
+    assert!(stdout.starts_with(&format!("spark check: {read_alike}")), "{stdout}");
     assert_eq!(sim.breaches(), vec![]);
     sim.shutdown().await.unwrap();
 }

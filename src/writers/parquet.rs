@@ -14,9 +14,10 @@
 //! what they are: Text → Utf8; Integer → Int64; Decimal → Float64;
 //! Duration → Int64 seconds; Percent → Float64 (`"34.64 %"` → 34.64);
 //! Datetime → Timestamp(µs) with no zone (the operation's wall clock);
-//! Date → Date32; Hour → Time64(µs). Hour is not Time32(s): Parquet has no
-//! seconds TIME, so arrow-rs writes that as a bare INT32 which DuckDB reads
-//! as an integer; TIME(MICROS) is also the one TIME Spark reads.
+//! Date → Date32; Hour → Utf8 `"HH:MM"` (`"HH:MM:SS"` when the seconds
+//! are not zero), checked and zero-padded. Hour is not a Parquet TIME:
+//! Spark before 4.1 refuses a whole file that has one ("Illegal Parquet
+//! type"), and text of that form casts to a time in every reader.
 
 use std::{
     io::Write,
@@ -30,8 +31,7 @@ use std::{
 use arrow_array::{
     ArrayRef, RecordBatch,
     builder::{
-        Date32Builder, Float64Builder, Int64Builder, StringBuilder, Time64MicrosecondBuilder,
-        TimestampMicrosecondBuilder,
+        Date32Builder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
     },
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -98,7 +98,7 @@ pub fn arrow_type(ty: FieldType) -> DataType {
         FieldType::Decimal | FieldType::Percent => DataType::Float64,
         FieldType::Datetime => DataType::Timestamp(TimeUnit::Microsecond, None),
         FieldType::Date => DataType::Date32,
-        FieldType::Hour => DataType::Time64(TimeUnit::Microsecond),
+        FieldType::Hour => DataType::Utf8,
     }
 }
 
@@ -312,7 +312,7 @@ enum ColumnBuilder {
     Float(FieldType, Float64Builder),
     Timestamp(TimestampMicrosecondBuilder),
     Date(Date32Builder),
-    Time(Time64MicrosecondBuilder),
+    Hour(StringBuilder),
 }
 
 impl ColumnBuilder {
@@ -325,7 +325,7 @@ impl ColumnBuilder {
             }
             FieldType::Datetime => ColumnBuilder::Timestamp(TimestampMicrosecondBuilder::new()),
             FieldType::Date => ColumnBuilder::Date(Date32Builder::new()),
-            FieldType::Hour => ColumnBuilder::Time(Time64MicrosecondBuilder::new()),
+            FieldType::Hour => ColumnBuilder::Hour(StringBuilder::new()),
         }
     }
 
@@ -335,7 +335,7 @@ impl ColumnBuilder {
             ColumnBuilder::Int(ty, _) | ColumnBuilder::Float(ty, _) => *ty,
             ColumnBuilder::Timestamp(_) => FieldType::Datetime,
             ColumnBuilder::Date(_) => FieldType::Date,
-            ColumnBuilder::Time(_) => FieldType::Hour,
+            ColumnBuilder::Hour(_) => FieldType::Hour,
         }
     }
 
@@ -353,9 +353,7 @@ impl ColumnBuilder {
             (ColumnBuilder::Float(_, b), Parsed::Float(v)) => b.append_value(v),
             (ColumnBuilder::Timestamp(b), Parsed::Micros(v)) => b.append_value(v),
             (ColumnBuilder::Date(b), Parsed::Days(v)) => b.append_value(v),
-            (ColumnBuilder::Time(b), Parsed::Seconds(v)) => {
-                b.append_value(i64::from(v) * 1_000_000)
-            }
+            (ColumnBuilder::Hour(b), Parsed::Seconds(v)) => b.append_value(hour_text(v)),
             (this, _) => this.append_null(),
         }
         true
@@ -368,7 +366,7 @@ impl ColumnBuilder {
             ColumnBuilder::Float(_, b) => b.append_null(),
             ColumnBuilder::Timestamp(b) => b.append_null(),
             ColumnBuilder::Date(b) => b.append_null(),
-            ColumnBuilder::Time(b) => b.append_null(),
+            ColumnBuilder::Hour(b) => b.append_null(),
         }
     }
 
@@ -379,7 +377,14 @@ impl ColumnBuilder {
             ColumnBuilder::Float(_, b) => Arc::new(b.finish()),
             ColumnBuilder::Timestamp(b) => Arc::new(b.finish()),
             ColumnBuilder::Date(b) => Arc::new(b.finish()),
-            ColumnBuilder::Time(b) => Arc::new(b.finish()),
+            ColumnBuilder::Hour(b) => Arc::new(b.finish()),
         }
     }
+}
+
+/// Seconds since midnight as `"HH:MM"`, or `"HH:MM:SS"` when the seconds
+/// are not zero.
+fn hour_text(seconds: i32) -> String {
+    let (h, m, s) = (seconds / 3_600, seconds / 60 % 60, seconds % 60);
+    if s == 0 { format!("{h:02}:{m:02}") } else { format!("{h:02}:{m:02}:{s:02}") }
 }

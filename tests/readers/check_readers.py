@@ -16,7 +16,7 @@ The manifest is JSON:
        "rows": 3,
        "columns": ["agent_name", "date", "cost", "time_seg", "hour", "_rejects"],
        "types": {"agent_name": "text", "date": "timestamp", "cost": "float",
-                 "time_seg": "integer", "hour": "time", "_rejects": "text"},
+                 "time_seg": "integer", "hour": "text", "_rejects": "text"},
        "values": {"agent_name": ["José Peña"]}},
       {"path": "calls/window_date=2026-01-02/calls_20260102000000_20260102235959.csv",
        "rows": 3,
@@ -27,7 +27,7 @@ The manifest is JSON:
 
 Paths are relative to DIR. "columns" lists every column in order (for
 CSV, the header). For Parquet, "types" gives each column's type: text,
-integer, float, timestamp (no time zone), date or time. CSV fields are all
+integer, float, timestamp (no time zone) or date. CSV fields are all
 read as text; "delimiter" defaults to "," and "bom" to false. "values" maps
 a text column to values that must each appear in it.
 
@@ -57,7 +57,6 @@ DUCKDB_TYPES = {
     "float": {"DOUBLE"},
     "timestamp": {"TIMESTAMP"},
     "date": {"DATE"},
-    "time": {"TIME"},
 }
 
 ARROW_TYPES = {
@@ -66,7 +65,6 @@ ARROW_TYPES = {
     "float": lambda t: t == pa.float64(),
     "timestamp": lambda t: pa.types.is_timestamp(t) and t.unit == "us" and t.tz is None,
     "date": lambda t: t == pa.date32(),
-    "time": lambda t: t == pa.time64("us"),
 }
 
 
@@ -94,8 +92,6 @@ def pandas_type_ok(kind, series):
         return dtype.startswith("datetime64[") and "," not in dtype
     if kind == "date":
         return dtype == "object" and all(type(v) is datetime.date for v in non_null)
-    if kind == "time":
-        return dtype == "object" and all(isinstance(v, datetime.time) for v in non_null)
     return False
 
 
