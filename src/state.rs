@@ -139,6 +139,24 @@ impl State {
         let path = dir.join("state.db");
         let err = |source| StateError::Sqlite { path: path.clone(), source };
         let conn = Connection::open(&path).map_err(err)?;
+        State::prepare(path.clone(), conn)
+    }
+
+    /// Opens `state.db` in `dir` to read it; when there is none yet, an
+    /// empty state in memory, so that looking (`status`, `plan`) creates
+    /// no file, which a later daemon under another user could not write.
+    pub fn open_existing(dir: &Path) -> Result<State, StateError> {
+        let path = dir.join("state.db");
+        if path.exists() {
+            return State::open(dir);
+        }
+        let conn = Connection::open_in_memory()
+            .map_err(|source| StateError::Sqlite { path: path.clone(), source })?;
+        State::prepare(path, conn)
+    }
+
+    fn prepare(path: PathBuf, conn: Connection) -> Result<State, StateError> {
+        let err = |source| StateError::Sqlite { path: path.clone(), source };
         conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(err)?;

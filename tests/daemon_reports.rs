@@ -19,25 +19,36 @@ fn cdr(priority: i64) -> String {
 async fn status_and_plan_after_one_run() {
     let clock = Clock::starting_at(morning());
     let sim = sim(&clock, |_| {}).await;
-    let (hi, lo) = (cdr(10), cdr(0));
-    let setup = Setup::new(&sim, 1, &[("hi", &hi), ("lo", &lo)]);
+    let (hi, lo, off) = (cdr(10), cdr(0), cdr(20) + "enabled = false\n");
+    let setup = Setup::new(&sim, 1, &[("hi", &hi), ("lo", &lo), ("off", &off)]);
     // Keep 960 calls for others: 40 a day for this daemon.
     let text = std::fs::read_to_string(&setup.config_path).unwrap() + "reserve = 960\n";
     std::fs::write(&setup.config_path, text).unwrap();
     let config = Config::load(&setup.config_path).unwrap();
     let (jobs, errors) = jobs::load_dir(&config.jobs_dir, &config);
     assert!(errors.is_empty());
+    let state_db = config.state_dir.join("state.db");
+    assert!(!state_db.exists());
 
-    // Before any run: both jobs want 30 calls; only the first fits in 40.
-    let plan = report::plan(&config, &jobs, &clock).unwrap();
+    // Before any run: both enabled jobs want 30 calls; only the first fits
+    // in 40. The disabled one costs nothing, whatever its priority.
+    let mut plan = report::plan(&config, &jobs, &clock).unwrap();
     assert_eq!((plan.operations[0].budget, plan.operations[0].left), (40, 40));
     let rows: Vec<_> =
         plan.jobs.iter().map(|j| (j.name.as_str(), j.windows_due, j.calls, j.deferred)).collect();
-    assert_eq!(rows, [("hi", 30, 30, false), ("lo", 30, 30, true)]);
+    assert_eq!(rows, [("off", 30, 0, false), ("hi", 30, 30, false), ("lo", 30, 30, true)]);
+    assert_eq!((plan.jobs[0].next_fire, plan.jobs[0].fires_today), (None, 0));
+    let text = report::PlanText(&plan, &config).to_string();
+    assert!(text.contains("disabled (enabled = false)"), "{text}");
+    plan.jobs.remove(0);
     assert_eq!(plan.jobs[0].next_fire, Some(morning()));
     // Now (it never fired), then 07:05 … 23:05 Bogotá; the API day rolls
     // over at midnight.
     assert_eq!(plan.jobs[0].fires_today, 18);
+    // Looking creates no state: a daemon under another user owns it.
+    let status = report::status(&config, &jobs, &clock).unwrap();
+    assert_eq!((status.operations[0].used, status.jobs[1].windows_pending), (0, 30));
+    assert!(!state_db.exists());
 
     let rt = setup.runtime(&clock);
     let hi_job = setup.job("hi");

@@ -79,7 +79,7 @@ pub struct LastRun {
 
 /// Reads the status of `config`'s operations and of `jobs`.
 pub fn status(config: &Config, jobs: &[Job], clock: &Clock) -> Result<Status, StateError> {
-    let state = State::open(&config.state_dir)?;
+    let state = State::open_existing(&config.state_dir)?;
     let now = clock.now();
     let mut operations = Vec::new();
     for op in &config.operations {
@@ -167,7 +167,9 @@ pub struct JobPlan {
     pub name: String,
     pub operation: String,
     pub priority: i64,
-    /// Now, for a job that never fired or is overdue.
+    /// `enabled = false` in the job file: it never fires and costs nothing.
+    pub disabled: bool,
+    /// Now, for a job that never fired or is overdue; none when disabled.
     pub next_fire: Option<Timestamp>,
     /// Fire times left in today's API day, the next one included.
     pub fires_today: usize,
@@ -182,7 +184,7 @@ pub struct JobPlan {
 
 /// Works out today's plan for `jobs`.
 pub fn plan(config: &Config, jobs: &[Job], clock: &Clock) -> Result<Plan, StateError> {
-    let state = State::open(&config.state_dir)?;
+    let state = State::open_existing(&config.state_dir)?;
     let now = clock.now();
     let mut operations = Vec::new();
     let mut out = Vec::new();
@@ -220,15 +222,21 @@ fn job_plan(
 ) -> Result<JobPlan, StateError> {
     let now = Timestamp::from_second(now.as_second()).unwrap_or(now);
     let next = match state.last_fire(&job.name)? {
+        _ if !job.enabled => None,
         None => Some(now),
         Some(last) => schedule::next_fire(&job.schedule, tz, last).map(|n| n.max(now)),
     };
     let windows_due = due(config, job, state, now)?.len();
-    let calls = if job.window_spec().is_some() { windows_due as u64 } else { 1 };
+    let calls = match (job.enabled, job.window_spec()) {
+        (false, _) => 0,
+        (true, Some(_)) => windows_due as u64,
+        (true, None) => 1,
+    };
     Ok(JobPlan {
         name: job.name.clone(),
         operation: job.operation.clone(),
         priority: job.priority,
+        disabled: !job.enabled,
         next_fire: next,
         fires_today: fires_before(job, tz, next, day_end),
         windows_due,
@@ -369,7 +377,11 @@ impl fmt::Display for PlanText<'_> {
         )?;
         for job in &plan.jobs {
             let tz = zone(config, &job.operation);
-            let note = if job.deferred { "deferred: not enough budget left today" } else { "" };
+            let note = match (job.disabled, job.deferred) {
+                (true, _) => "disabled (enabled = false)",
+                (false, true) => "deferred: not enough budget left today",
+                (false, false) => "",
+            };
             writeln!(
                 f,
                 "{:<20} {:>8} {:<20} {:>11} {:>11} {:>6}  {note}",
