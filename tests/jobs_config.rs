@@ -109,6 +109,31 @@ licenses = 8
 }
 
 #[test]
+fn a_token_pasted_as_its_source_name_is_refused_without_showing_it() {
+    let token = "0123456789abcdef0123456789abcdef0123456789abcdef01";
+    for key in ["token_file", "token_env", "token_credential"] {
+        let text = format!(
+            "[[operation]]\nname = \"main\"\nserver = \"0004\"\n{key} = \"{token}\"\nlicenses = 8\n"
+        );
+        let report = problems(&text);
+        let column = key.len() + 4;
+        assert_eq!(
+            report,
+            format!(
+                "etc/wolkvox-sync.toml:4:{column}: `{key}` holds what looks like a token itself; \
+                 put the token in a file (or a variable, or a credential) and give `{key}` its \
+                 name"
+            )
+        );
+    }
+    // Names people pick are not taken for tokens.
+    let named = "[[operation]]\nname = \"main\"\nserver = \"0004\"\n\
+                 token_file = \"/etc/wolkvox-sync/0123456789abcdef0123456789abcdef.token\"\n\
+                 licenses = 8\n";
+    assert!(parse(named).is_ok());
+}
+
+#[test]
 fn plain_http_only_to_loopback() {
     let with_url =
         |url: &str| MINIMAL.replace("server = \"0004\"", &format!("base_url = \"{url}\""));

@@ -277,6 +277,28 @@ impl Checker<'_> {
         report_missing: bool,
     ) -> Option<TokenSource> {
         let mut sources = Vec::new();
+        // A token pasted where its source's name belongs would be echoed by
+        // every error about that source: refuse it without repeating it.
+        let names = [
+            ("token_file", raw.token_file.as_ref().map(|p| (p.span(), p.get_ref().to_str()))),
+            ("token_env", raw.token_env.as_ref().map(|v| (v.span(), Some(v.get_ref().as_str())))),
+            (
+                "token_credential",
+                raw.token_credential.as_ref().map(|c| (c.span(), Some(c.get_ref().as_str()))),
+            ),
+        ];
+        for (key, named) in names {
+            if let Some((span, Some(value))) = named
+                && looks_like_token(value)
+            {
+                let message = format!(
+                    "`{key}` holds what looks like a token itself; put the token in a file (or \
+                     a variable, or a credential) and give `{key}` its name"
+                );
+                self.report(span, message);
+                return None;
+            }
+        }
         if let Some(path) = &raw.token_file {
             let file = config_dir(self.source.path).join(path.get_ref());
             sources.push((path.span(), TokenSource::File(file)));
@@ -442,6 +464,13 @@ fn is_credential_name(name: &str) -> bool {
 fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
     problems.sort_by_key(|p| (p.line, p.column));
     problems
+}
+
+/// Whether `value` reads as a wolkvox token: 32 or more hex digits (the
+/// tokens seen are 50 to 52), which no file, variable or credential name
+/// a person picks looks like.
+fn looks_like_token(value: &str) -> bool {
+    value.len() >= 32 && value.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
