@@ -121,6 +121,9 @@ fn child(args: &[String]) -> io::Result<()> {
         convert(ep, std::slice::from_ref(&input), &out, Formats::BOTH, CsvOptions::default())
             .map_err(io::Error::other)?;
     let secs = started.elapsed().as_secs_f64();
+    if let Some(err) = report.failed.first() {
+        return Err(io::Error::other(err.to_string()));
+    }
 
     let mb = |b: u64| b as f64 / (1 << 20) as f64;
     let sizes: Vec<String> = report.converted[0]

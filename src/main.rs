@@ -502,31 +502,35 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     };
     let csv = if args.excel { CsvOptions::EXCEL_ES } else { CsvOptions::default() };
     let started = std::time::Instant::now();
-    match convert::convert(ep, &args.files, &args.out, formats, csv) {
-        Ok(report) => {
-            for c in &report.converted {
-                for f in &c.report.files {
-                    println!(
-                        "{} -> {} ({} rows)",
-                        c.input.display(),
-                        f.path.display(),
-                        c.report.rows
-                    );
-                }
-            }
-            println!(
-                "converted {} file(s): {} row(s), {} reject(s) in {:.2}s",
-                report.converted.len(),
-                report.rows(),
-                report.rejects(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+    let report = match convert::convert(ep, &args.files, &args.out, formats, csv) {
+        Ok(report) => report,
         Err(err) => {
             eprintln!("error: {err}");
-            Ok(ExitCode::from(EXIT_DATA))
+            return Ok(ExitCode::from(EXIT_USAGE));
         }
+    };
+    for c in &report.converted {
+        for f in &c.report.files {
+            println!("{} -> {} ({} rows)", c.input.display(), f.path.display(), c.report.rows);
+        }
+    }
+    for err in &report.failed {
+        eprintln!("error: {err}");
+    }
+    println!(
+        "converted {} file(s): {} row(s), {} reject(s) in {:.2}s{}",
+        report.converted.len(),
+        report.rows(),
+        report.rejects(),
+        started.elapsed().as_secs_f64(),
+        match report.failed.len() {
+            0 => String::new(),
+            n => format!("; {n} file(s) failed, nothing written for them"),
+        }
+    );
+    match report.failed.is_empty() {
+        true => Ok(ExitCode::SUCCESS),
+        false => Ok(ExitCode::from(EXIT_DATA)),
     }
 }
 

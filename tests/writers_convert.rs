@@ -75,6 +75,16 @@ fn read_parquet(path: &Path) -> RecordBatch {
     batches.into_iter().next().unwrap_or_else(|| RecordBatch::new_empty(schema))
 }
 
+/// Converts `input` alone, which must fail, and returns why.
+#[track_caller]
+fn failure(ep: &Endpoint, input: &Path, out: &Path) -> ConvertError {
+    let inputs = [input.to_path_buf()];
+    let mut report = convert(ep, &inputs, out, Formats::BOTH, CsvOptions::default()).unwrap();
+    assert!(report.converted.is_empty(), "{:?}", report.converted);
+    assert_eq!(report.failed.len(), 1);
+    report.failed.remove(0)
+}
+
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> &'a T {
     batch.column_by_name(name).unwrap().as_any().downcast_ref::<T>().unwrap()
 }
@@ -121,9 +131,7 @@ fn maintenance_body_is_an_error_and_leaves_no_file() {
     let out = tempfile::tempdir().unwrap();
     let path = save(input.path(), "cdr_1.json", messages::MAINTENANCE_BODY);
     let ep = endpoint("reports_manager/cdr_1");
-    let err =
-        convert(ep, std::slice::from_ref(&path), out.path(), Formats::BOTH, CsvOptions::default())
-            .unwrap_err();
+    let err = failure(ep, &path, out.path());
     match &err {
         ConvertError::NotSuccess { input, outcome } => {
             assert_eq!(input, &path);
@@ -157,9 +165,8 @@ fn other_error_bodies_are_classified_as_the_client_does() {
     ];
     for (body, want) in cases {
         let path = save(input.path(), "body.json", body);
-        let err = convert(ep, &[path], out.path(), Formats::BOTH, CsvOptions::default());
-        match err {
-            Err(ConvertError::NotSuccess { outcome, .. }) => assert_eq!(outcome, want),
+        match failure(ep, &path, out.path()) {
+            ConvertError::NotSuccess { outcome, .. } => assert_eq!(outcome, want),
             other => panic!("{body}: {other:?}"),
         }
     }
@@ -173,7 +180,7 @@ fn cut_body_is_transient_and_leaves_no_file() {
     let body = vendor_body("reports_manager", "agent_15");
     let path = save(input.path(), "agent_15.json", &body[..body.len() / 2]);
     let ep = endpoint("reports_manager/agent_15");
-    let err = convert(ep, &[path], out.path(), Formats::BOTH, CsvOptions::default()).unwrap_err();
+    let err = failure(ep, &path, out.path());
     let ConvertError::NotSuccess { outcome: Outcome::Transient(detail), .. } = &err else {
         panic!("{err:?}");
     };
@@ -200,23 +207,59 @@ fn empty_window_body_gives_empty_files() {
 }
 
 #[test]
-fn inputs_are_converted_in_order_until_one_fails() {
+fn a_bad_input_is_reported_and_the_others_are_converted() {
     let input = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
     let ep = endpoint("reports_manager/agent_15");
     let good = save(input.path(), "a.json", &vendor_body("reports_manager", "agent_15"));
     let bad = save(input.path(), "b.json", messages::MAINTENANCE_BODY);
     let last = save(input.path(), "c.json", &vendor_body("reports_manager", "agent_15"));
-    let err = convert(
+    let report = convert(
         ep,
         &[good, bad.clone(), last],
         out.path(),
         Formats::PARQUET,
         CsvOptions::default(),
     )
-    .unwrap_err();
-    assert!(err.to_string().starts_with(&bad.display().to_string()), "{err}");
-    assert_eq!(names(out.path()), ["a.parquet"]);
+    .unwrap();
+    let done: Vec<_> = report.converted.iter().map(|c| c.input.file_name().unwrap()).collect();
+    assert_eq!(done, ["a.json", "c.json"]);
+    assert_eq!(report.failed.len(), 1);
+    let err = report.failed[0].to_string();
+    assert!(err.starts_with(&format!("{}: not a successful answer", bad.display())), "{err}");
+    assert_eq!(names(out.path()), ["a.parquet", "c.parquet"]);
+}
+
+#[test]
+fn a_body_of_another_endpoint_is_refused() {
+    let input = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let body = r#"{"code": "200", "error": null, "msg": "2 records were found", "data": [
+        {"conn_id": "1", "agent_nm": "Ana"}, {"conn_id": "2", "agent_nm": "Luis"}]}"#;
+    let path = save(input.path(), "calls.json", body);
+    let err = failure(endpoint("reports_manager/agent_15"), &path, out.path());
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: none of its 2 row(s) has a key of reports_manager/agent_15 (they have \
+             agent_nm, conn_id); is --endpoint right?",
+            path.display()
+        )
+    );
+    assert!(names(out.path()).is_empty());
+    // One known key in one row is enough: that is a thin body, not another
+    // endpoint's.
+    let body = body.replace(r#""agent_nm": "Luis""#, r#""agent_name": "Luis""#);
+    let path = save(input.path(), "calls.json", &body);
+    let report = convert(
+        endpoint("reports_manager/agent_15"),
+        &[path],
+        out.path(),
+        Formats::CSV,
+        CsvOptions::default(),
+    )
+    .unwrap();
+    assert_eq!((report.converted.len(), report.rows()), (1, 2));
 }
 
 #[test]
@@ -225,14 +268,7 @@ fn missing_input_and_clashing_stems_name_the_files() {
     let out = tempfile::tempdir().unwrap();
     let ep = endpoint("reports_manager/cdr_1");
     let missing = input.path().join("nope.json");
-    let err = convert(
-        ep,
-        std::slice::from_ref(&missing),
-        out.path(),
-        Formats::CSV,
-        CsvOptions::default(),
-    )
-    .unwrap_err();
+    let err = failure(ep, &missing, out.path());
     assert!(matches!(err, ConvertError::Read { .. }), "{err:?}");
     assert!(err.to_string().starts_with(&format!("{}: ", missing.display())), "{err}");
 
@@ -259,13 +295,15 @@ fn every_vendor_example_converts_or_is_reported() {
             continue;
         };
         let path = save(input.path(), &format!("{i:03}_{}_{}.json", ex.module, ex.api), &ex.body);
-        match convert(ep, &[path], out.path(), Formats::BOTH, CsvOptions::default()) {
-            Ok(report) => {
+        let mut report =
+            convert(ep, &[path], out.path(), Formats::BOTH, CsvOptions::default()).unwrap();
+        match report.failed.pop() {
+            None => {
                 files += report.converted[0].report.files.len();
                 rejects += report.rejects();
             }
-            Err(ConvertError::NotSuccess { outcome: Outcome::Transient(_), .. }) => transient += 1,
-            Err(err) => other.push(err.to_string()),
+            Some(ConvertError::NotSuccess { outcome: Outcome::Transient(_), .. }) => transient += 1,
+            Some(err) => other.push(err.to_string()),
         }
     }
     assert_eq!(other, Vec::<String>::new());

@@ -6,8 +6,10 @@
 //! client would accept: a success with rows, or the empty-window 404 (an
 //! empty file, as the daemon writes for an empty window). Any other body
 //! (maintenance, a spent budget, a cut or invalid body) is reported as
-//! [`envelope::classify`] would classify it, and leaves no file. Finding the
-//! inputs and the endpoint is the caller's job.
+//! [`envelope::classify`] would classify it, and leaves no file; so does a
+//! body whose rows have none of the endpoint's keys, which means the wrong
+//! `--endpoint` was given. One bad input does not stop the others. Finding
+//! the inputs and the endpoint is the caller's job.
 
 use std::{
     collections::HashSet,
@@ -18,10 +20,10 @@ use std::{
 
 use super::{Formats, Target, WindowFiles, WindowReport, WriteError, csv::CsvOptions};
 use crate::api::{
-    CountSink,
+    CountSink, RowSink,
     envelope::{self, DecodeError, Envelope, Outcome},
 };
-use crate::catalog::Endpoint;
+use crate::catalog::{EXTRA_COLUMN, Endpoint};
 
 /// What one input became.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,10 +37,12 @@ pub struct Converted {
 }
 
 /// What [`convert`] did, input by input.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub struct ConvertReport {
-    /// One entry per input, in input order.
+    /// The inputs converted, in input order.
     pub converted: Vec<Converted>,
+    /// The inputs that could not be, in input order; each left no file.
+    pub failed: Vec<ConvertError>,
 }
 
 impl ConvertReport {
@@ -72,6 +76,13 @@ pub enum ConvertError {
     /// The body is not an answer that yields rows.
     #[error("{}: not a successful answer: {}", input.display(), describe(outcome))]
     NotSuccess { input: PathBuf, outcome: Outcome },
+    /// No row has a key of the endpoint: the body is another endpoint's.
+    #[error(
+        "{}: none of its {rows} row(s) has a key of {endpoint} (they have {}); is --endpoint right?",
+        input.display(),
+        keys.join(", ")
+    )]
+    OtherEndpoint { input: PathBuf, endpoint: String, rows: u64, keys: Vec<String> },
     /// Writing or publishing the output failed.
     #[error("{}: {source}", input.display())]
     Write {
@@ -82,8 +93,10 @@ pub enum ConvertError {
 }
 
 /// Converts each input, in order, into `out_dir/<stem>.<ext>` for each
-/// format. Stops at the first input that fails; the files of the inputs
-/// before it stay published, and the failing input leaves none.
+/// format. An input that fails leaves no file and is reported in
+/// [`ConvertReport::failed`]; the others are converted all the same. Fails
+/// as a whole, before writing anything, only when inputs cannot be given
+/// distinct output names.
 pub fn convert(
     endpoint: &Endpoint,
     inputs: &[PathBuf],
@@ -95,7 +108,10 @@ pub fn convert(
     let mut report = ConvertReport::default();
     for (input, stem) in inputs.iter().zip(stems) {
         let target = Target { dir: out_dir.to_path_buf(), stem, window: None };
-        report.converted.push(convert_one(endpoint, input, &target, formats, csv)?);
+        match convert_one(endpoint, input, &target, formats, csv) {
+            Ok(converted) => report.converted.push(converted),
+            Err(err) => report.failed.push(err),
+        }
     }
     Ok(report)
 }
@@ -111,7 +127,10 @@ fn convert_one(
     let write_err = |source| ConvertError::Write { input: input.to_path_buf(), source };
     let file = File::open(input).map_err(read_err)?;
     let mut files = WindowFiles::start(target, ep, formats, csv).map_err(write_err)?;
-    let outcome = match envelope::decode_reader(ep, file, &mut files) {
+    let mut keys = KeyCheck::new(ep, &mut files);
+    let decoded = envelope::decode_reader(ep, file, &mut keys);
+    let (rows, foreign, seen) = (keys.rows, keys.foreign, keys.seen.take());
+    let outcome = match decoded {
         Ok(env) => outcome_of(ep, env),
         Err(DecodeError::Json(err)) if err.is_io() => return Err(read_err(err.into())),
         Err(DecodeError::Json(err)) => {
@@ -123,6 +142,14 @@ fn convert_one(
     };
     let label = outcome.label();
     match outcome {
+        Outcome::Rows(_) if rows > 0 && foreign == rows => {
+            return Err(ConvertError::OtherEndpoint {
+                input: input.to_path_buf(),
+                endpoint: ep.id(),
+                rows,
+                keys: seen.unwrap_or_default(),
+            });
+        }
         Outcome::Rows(_) => {}
         Outcome::Empty => {
             files = WindowFiles::start(target, ep, formats, csv).map_err(write_err)?
@@ -131,6 +158,42 @@ fn convert_one(
     }
     let report = files.commit().map_err(write_err)?;
     Ok(Converted { input: input.to_path_buf(), outcome: label, report })
+}
+
+/// Passes rows on, counting those with no value for any of the endpoint's
+/// fields and a value in [`EXTRA_COLUMN`]: rows of another endpoint.
+struct KeyCheck<'a, S> {
+    inner: &'a mut S,
+    extra: usize,
+    rows: u64,
+    foreign: u64,
+    /// The keys of the first foreign row.
+    seen: Option<Vec<String>>,
+}
+
+impl<'a, S: RowSink> KeyCheck<'a, S> {
+    fn new(ep: &Endpoint, inner: &'a mut S) -> Self {
+        let columns = ep.columns();
+        let extra = columns.iter().position(|c| c.name == EXTRA_COLUMN).unwrap_or(columns.len());
+        KeyCheck { inner, extra, rows: 0, foreign: 0, seen: None }
+    }
+}
+
+impl<S: RowSink> RowSink for KeyCheck<'_, S> {
+    fn row(&mut self, values: &[Option<&str>]) -> io::Result<()> {
+        self.rows += 1;
+        let extra = values.get(self.extra).copied().flatten();
+        let known = values.iter().enumerate().any(|(i, v)| i != self.extra && v.is_some());
+        if let (Some(extra), false) = (extra, known) {
+            self.foreign += 1;
+            if self.seen.is_none() {
+                let keys: Option<serde_json::Map<String, serde_json::Value>> =
+                    serde_json::from_str(extra).ok();
+                self.seen = Some(keys.map(|k| k.keys().cloned().collect()).unwrap_or_default());
+            }
+        }
+        self.inner.row(values)
+    }
 }
 
 /// Classifies a decoded body as the client does for a status 200.
