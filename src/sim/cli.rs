@@ -90,7 +90,15 @@ pub fn config(args: &SimArgs) -> Result<SimConfig, SimError> {
         op.tokens = vec![token.clone()];
     }
     for raw in &args.maintenance {
-        op.maintenance.push(maintenance(raw)?);
+        let window = maintenance(raw)?;
+        let (start, end) = (window.start.instant(&op.time_zone), window.end.instant(&op.time_zone));
+        if let (Some(start), Some(end)) = (start, end)
+            && end <= start
+        {
+            let why = format!("maintenance {raw:?} ends before it starts, or when it starts");
+            return Err(SimError::Args(why));
+        }
+        op.maintenance.push(window);
     }
     config.faults = FaultProfile::load(&args.faults)?;
     for raw in &args.volume {
@@ -203,6 +211,11 @@ mod tests {
     fn bad_options_are_refused() {
         assert!(config(&parse(&["--volume", "nope=3"])).is_err());
         assert!(config(&parse(&["--maintenance", "yesterday"])).is_err());
+        let reversed = config(&parse(&["--maintenance", "20261201030000..20261201020000"]));
+        let err = reversed.unwrap_err().to_string();
+        assert!(err.contains("\"20261201030000..20261201020000\" ends before it starts"), "{err}");
+        let empty = config(&parse(&["--maintenance", "20261201020000..20261201020000"]));
+        assert!(empty.is_err());
         assert!(config(&parse(&["--faults", "no-such-profile"])).is_err());
         assert!(Cli::try_parse_from(["sim", "--empty-window", "500"]).is_err());
     }
