@@ -154,6 +154,36 @@ async fn jobs_added_changed_and_removed_while_running_are_picked_up() {
     sim.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn a_jobs_folder_replaced_wholesale_is_followed() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let setup = Setup::new(&sim, 1, &[("a", CDR_TODAY)]);
+    let jobs_dir = setup.dir.path().join("jobs");
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (daemon, _) = Daemon::new(setup.runtime(&clock), options(tx));
+    let handle = daemon.handle();
+    let running = tokio::spawn(daemon.run());
+    assert_eq!(wait_for(&mut rx, finished("a")).await.windows, 6);
+
+    // As deployment tools do: build the new folder beside it, swap it in.
+    let staged = setup.dir.path().join("jobs.new");
+    std::fs::create_dir(&staged).unwrap();
+    std::fs::write(staged.join("b.toml"), CDR_TODAY).unwrap();
+    std::fs::rename(&jobs_dir, setup.dir.path().join("jobs.old")).unwrap();
+    std::fs::rename(&staged, &jobs_dir).unwrap();
+    let diff = wait_for(&mut rx, reloaded).await;
+    assert_eq!((diff.added, diff.removed), (vec!["b".to_string()], vec!["a".to_string()]));
+    assert_eq!(wait_for(&mut rx, finished("b")).await.windows, 6);
+
+    // The watch is now on the new folder.
+    std::fs::write(jobs_dir.join("c.toml"), CDR_TODAY).unwrap();
+    assert_eq!(wait_for(&mut rx, reloaded).await.added, ["c"]);
+    handle.shutdown();
+    running.await.unwrap();
+    sim.shutdown().await.unwrap();
+}
+
 fn diff_rejected(diff: &ReloadDiff) -> Vec<String> {
     diff.rejected.clone()
 }
