@@ -2,10 +2,13 @@
 //! CPU while idle. Goals: READY within 100 ms, RSS ≤ 15 MB, idle CPU under
 //! 0.1 % of a core.
 //!
-//! Spawns the `wolkvox-sync` binary of this build with a notify socket,
-//! against the simulator in this process on 127.0.0.1; each job (a daily
-//! snapshot) fires once at start-up, then the daemon only ticks. Memory and
-//! CPU come from /proc. Run with `cargo bench --bench daemon_idle` (or
+//! Spawns the `wolkvox-sync` binary of this build with a notify socket and
+//! the `Environment=` of `systemd/wolkvox-sync.service` (as the service
+//! runs it), against the simulator in this process on 127.0.0.1; each job
+//! (a daily snapshot) fires once at start-up, then the daemon only ticks.
+//! Memory comes from /proc/PID/status, CPU time from /proc/PID/schedstat
+//! (nanoseconds: /proc/PID/stat's clock ticks are 10 ms, too coarse for an
+//! idle daemon). Run with `cargo bench --bench daemon_idle` (or
 //! `cargo build --benches` and run the bench binary for a debug figure).
 
 use std::{
@@ -32,6 +35,7 @@ async fn main() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wolkvox-sync"))
         .args(["run", "--config"])
         .arg(dir.path().join("wolkvox-sync.toml"))
+        .envs(unit_environment())
         .env("NOTIFY_SOCKET", &socket_path)
         .env("WOLKVOX_SYNC_LOG", "warn")
         .stdout(Stdio::null())
@@ -46,15 +50,18 @@ async fn main() {
     let busy = started.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
 
-    let before = cpu_ticks(pid);
+    let before = cpu_ns(pid);
     tokio::time::sleep(IDLE).await;
-    let idle_ticks = cpu_ticks(pid) - before;
+    let after = cpu_ns(pid);
+    // Threads that ended meanwhile (idle blocking-pool threads) drop out;
+    // a thread that started counts whole.
+    let idle_ns: u64 =
+        after.iter().map(|(tid, ns)| ns - before.get(tid).copied().unwrap_or(0)).sum();
     let rss_kb = rss_kb(pid);
     let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
     let status = child.wait().expect("the daemon exits");
 
-    let ticks_per_s = 100.0; // USER_HZ on Linux
-    let cpu = idle_ticks as f64 / ticks_per_s / IDLE.as_secs_f64() * 100.0;
+    let cpu = idle_ns as f64 / 1e9 / IDLE.as_secs_f64() * 100.0;
     println!("daemon_idle: {JOBS} jobs");
     println!("  time to READY        {:>8.1} ms   (goal ≤ 100 ms)", ms(ready));
     println!("  first runs done      {:>8.1} ms   ({JOBS} snapshot calls)", ms(busy));
@@ -99,14 +106,29 @@ async fn recv_until(socket: &UnixDatagram, needle: &str) {
     }
 }
 
-/// utime + stime of `pid`, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
-    // Fields after the command name (which may hold spaces) start at ")".
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| fields[i].parse::<u64>().expect("a number");
-    field(11) + field(12)
+/// Time each of `pid`'s threads has spent on a CPU, in nanoseconds.
+fn cpu_ns(pid: u32) -> std::collections::HashMap<String, u64> {
+    let mut threads = std::collections::HashMap::new();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc tasks");
+    for task in tasks.flatten() {
+        // A thread that ended since the listing has no schedstat left.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("schedstat")) else { continue };
+        let ns = stat.split_whitespace().next().and_then(|v| v.parse::<u64>().ok());
+        threads.insert(task.file_name().to_string_lossy().into_owned(), ns.expect("schedstat"));
+    }
+    threads
+}
+
+/// The `Environment=NAME=VALUE` settings of the service unit.
+fn unit_environment() -> Vec<(String, String)> {
+    let unit = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/wolkvox-sync.service");
+    let text = std::fs::read_to_string(&unit).expect("the service unit");
+    let settings = text.lines().filter_map(|l| l.trim().strip_prefix("Environment="));
+    settings
+        .flat_map(|s| s.split_whitespace())
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn rss_kb(pid: u32) -> u64 {
