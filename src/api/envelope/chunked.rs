@@ -102,7 +102,7 @@ impl<R: io::Read> Input<R> {
         let mut in_string = false;
         let mut escaped = false;
         loop {
-            let Some(&b) = self.buf.get(at) else {
+            if at == self.buf.len() {
                 let offset = at - self.pos;
                 // `fill` moves the unconsumed bytes (from `start` on) to
                 // the front.
@@ -111,7 +111,19 @@ impl<R: io::Read> Input<R> {
                 }
                 at = self.pos + offset;
                 continue;
-            };
+            }
+            if in_string && !escaped {
+                // Most of a body is string content: jump to the next quote
+                // or backslash rather than look at every byte.
+                match memchr::memchr2(b'"', b'\\', &self.buf[at..]) {
+                    Some(i) => at += i,
+                    None => {
+                        at = self.buf.len();
+                        continue;
+                    }
+                }
+            }
+            let b = self.buf[at];
             at += 1;
             if in_string {
                 match (escaped, b) {
@@ -232,7 +244,11 @@ fn rows<R: io::Read>(input: &mut Input<R>, cx: &mut Cx<'_>) -> Result<()> {
     }
     loop {
         let (a, b) = input.value()?;
-        let mut de = serde_json::Deserializer::from_slice(&input.buf[a..b]);
+        // One check of the row's UTF-8 rather than one per string, which
+        // serde_json makes when it reads from bytes.
+        let text = std::str::from_utf8(&input.buf[a..b])
+            .map_err(|e| error(&format!("invalid UTF-8 in a row: {e}")))?;
+        let mut de = serde_json::Deserializer::from_str(text);
         RowSeed { cx: &mut *cx, key: None }.deserialize(&mut de)?;
         de.end()?;
         input.pos = b;
