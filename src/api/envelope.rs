@@ -174,16 +174,25 @@ fn classify_ok(ep: &Endpoint, body: &[u8], sink: &mut dyn RowSink) -> Outcome {
 }
 
 fn classify_status(status: u16, msg: &str, body: &[u8]) -> Outcome {
+    // The messages are matched by their leading words, ignoring case: the
+    // one published wording of each is all anyone has seen, and taking a
+    // reworded maintenance answer for a refused token would stop the
+    // operation rather than pause it.
     match status {
-        403 if msg == messages::MSG_MAINTENANCE => Outcome::Maintenance,
-        403 if msg.eq_ignore_ascii_case(messages::MSG_TOKEN_LIMIT) => Outcome::BudgetSpent,
-        403 if msg.starts_with("EXCEEDS THE LIMIT OF SIMULTANEOUS") => Outcome::Concurrency,
+        403 if opens(msg, "The APIs cannot be consumed") => Outcome::Maintenance,
+        403 if opens(msg, messages::MSG_TOKEN_LIMIT) => Outcome::BudgetSpent,
+        403 if opens(msg, "EXCEEDS THE LIMIT OF SIMULTANEOUS") => Outcome::Concurrency,
         401 | 403 => Outcome::BadToken(describe(status, msg)),
-        404 if msg == messages::MSG_VALIDATE_DATES => Outcome::Empty,
+        404 if opens(msg, messages::MSG_VALIDATE_DATES) => Outcome::Empty,
         404 => Outcome::NotEnabled(describe(status, msg)),
         400 | 405 | 406 | 422 => Outcome::BadRequest(describe(status, msg)),
         _ => Outcome::Transient(describe_transient(status, msg, body)),
     }
+}
+
+/// Whether `msg` starts with `words`, ignoring ASCII case.
+fn opens(msg: &str, words: &str) -> bool {
+    msg.get(..words.len()).is_some_and(|head| head.eq_ignore_ascii_case(words))
 }
 
 fn describe(status: u16, msg: &str) -> String {

@@ -68,6 +68,12 @@ fn errors_are_told_apart_by_msg() {
             Outcome::Concurrency,
         ),
         (404, r#"{"code":"404","error":null,"msg":"Validate dates entered"}"#.into(), Outcome::Empty),
+        // Reworded or recased, the same answers: the README quotes the
+        // maintenance message without its last words.
+        (403, r#"{"code":"403","msg":"The APIs cannot be consumed at this time"}"#.into(), Outcome::Maintenance),
+        (403, r#"{"code":"403","msg":"the apis cannot be consumed at this time."}"#.into(), Outcome::Maintenance),
+        (403, r#"{"code":403,"msg":"Token limit exceeded for today"}"#.into(), Outcome::BudgetSpent),
+        (404, r#"{"code":"404","msg":"VALIDATE DATES ENTERED"}"#.into(), Outcome::Empty),
     ];
     for (status, body, want) in cases {
         let got =
