@@ -126,6 +126,16 @@ fn a_token_pasted_as_its_source_name_is_refused_without_showing_it() {
             )
         );
     }
+    // With stray spaces, a line break or a prefix around it, it is still
+    // a token, and still not shown.
+    for value in [format!("{token} "), format!(" {token}\\n"), format!("Bearer {token}")] {
+        let text = format!(
+            "[[operation]]\nname = \"main\"\nserver = \"0004\"\ntoken_file = \"{value}\"\nlicenses = 8\n"
+        );
+        let report = problems(&text);
+        assert!(report.contains("looks like a token itself"), "{report}");
+        assert!(!report.contains(&token[..20]), "{report}");
+    }
     // Names people pick are not taken for tokens.
     let named = "[[operation]]\nname = \"main\"\nserver = \"0004\"\n\
                  token_file = \"/etc/wolkvox-sync/0123456789abcdef0123456789abcdef.token\"\n\

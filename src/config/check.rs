@@ -466,11 +466,19 @@ fn sorted(mut problems: Vec<Problem>) -> Vec<Problem> {
     problems
 }
 
-/// Whether `value` reads as a wolkvox token: 32 or more hex digits (the
-/// tokens seen are 50 to 52), which no file, variable or credential name
-/// a person picks looks like.
+/// Whether `value` holds a wolkvox token: a run of 48 or more hex digits
+/// (the tokens seen are 50 to 52), alone or with spaces, a line break or a
+/// prefix such as `Bearer ` around it; no name a person picks for a file,
+/// a variable or a credential has one.
 fn looks_like_token(value: &str) -> bool {
-    value.len() >= 32 && value.bytes().all(|b| b.is_ascii_hexdigit())
+    let mut run = 0;
+    for b in value.bytes() {
+        run = if b.is_ascii_hexdigit() { run + 1 } else { 0 };
+        if run >= 48 {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
