@@ -234,32 +234,45 @@ fn a_bad_input_is_reported_and_the_others_are_converted() {
 fn a_body_of_another_endpoint_is_refused() {
     let input = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    let body = r#"{"code": "200", "error": null, "msg": "2 records were found", "data": [
-        {"conn_id": "1", "agent_nm": "Ana"}, {"conn_id": "2", "agent_nm": "Luis"}]}"#;
-    let path = save(input.path(), "calls.json", body);
-    let err = failure(endpoint("reports_manager/agent_15"), &path, out.path());
+    // agent_8 shares agent_name, agent_id and date with cdr_1, and has 15
+    // keys cdr_1 does not.
+    let path = save(input.path(), "agents.json", &vendor_body("reports_manager", "agent_8"));
+    let err = failure(endpoint("reports_manager/cdr_1"), &path, out.path());
     assert_eq!(
         err.to_string(),
         format!(
-            "{}: none of its 2 row(s) has a key of reports_manager/agent_15 (they have \
-             agent_nm, conn_id); is --endpoint right?",
+            "{}: its 1 row(s) are not reports_manager/cdr_1's: they have keys it does not \
+             (acw_time, agent_dni, aht, aux_time, calls, hour, inbound, inbound_time, internal, \
+             login_time, occupancy, outbound, outbound_time, ready_time, ring_time); is \
+             --endpoint right?",
             path.display()
         )
     );
+    // And the other way round.
+    let path = save(input.path(), "calls.json", &vendor_body("reports_manager", "cdr_1"));
+    let err = failure(endpoint("reports_manager/agent_8"), &path, out.path());
+    assert!(matches!(err, ConvertError::OtherEndpoint { .. }), "{err}");
     assert!(names(out.path()).is_empty());
-    // One known key in one row is enough: that is a thin body, not another
-    // endpoint's.
-    let body = body.replace(r#""agent_nm": "Luis""#, r#""agent_name": "Luis""#);
-    let path = save(input.path(), "calls.json", &body);
+
+    // A field or two the catalog does not know yet is the right endpoint
+    // with something new: converted, the new keys kept in _extra.
+    let body = vendor_body("reports_manager", "agent_8").replacen(
+        "\"agent_name\"",
+        "\"team\": \"Cobranzas\", \"agent_name\"",
+        1,
+    );
+    let path = save(input.path(), "agents_new.json", &body);
     let report = convert(
-        endpoint("reports_manager/agent_15"),
+        endpoint("reports_manager/agent_8"),
         &[path],
         out.path(),
         Formats::CSV,
         CsvOptions::default(),
     )
     .unwrap();
-    assert_eq!((report.converted.len(), report.rows()), (1, 2));
+    assert_eq!((report.converted.len(), report.rows()), (1, 1));
+    let csv = fs::read_to_string(out.path().join("agents_new.csv")).unwrap();
+    assert!(csv.contains(r#""{""team"":""Cobranzas""}""#), "{csv}");
 }
 
 #[test]

@@ -7,8 +7,8 @@
 //! empty file, as the daemon writes for an empty window). Any other body
 //! (maintenance, a spent budget, a cut or invalid body) is reported as
 //! [`envelope::classify`] would classify it, and leaves no file; so does a
-//! body whose rows have none of the endpoint's keys, which means the wrong
-//! `--endpoint` was given. One bad input does not stop the others. Finding
+//! body whose rows have more keys the endpoint does not know than fields
+//! of it, which means the wrong `--endpoint` was given. One bad input does not stop the others. Finding
 //! the inputs and the endpoint is the caller's job.
 
 use std::{
@@ -76,9 +76,11 @@ pub enum ConvertError {
     /// The body is not an answer that yields rows.
     #[error("{}: not a successful answer: {}", input.display(), describe(outcome))]
     NotSuccess { input: PathBuf, outcome: Outcome },
-    /// No row has a key of the endpoint: the body is another endpoint's.
+    /// The rows have more keys the endpoint does not know than fields of
+    /// it: the body is another endpoint's.
     #[error(
-        "{}: none of its {rows} row(s) has a key of {endpoint} (they have {}); is --endpoint right?",
+        "{}: its {rows} row(s) are not {endpoint}'s: they have keys it does not ({}); is \
+         --endpoint right?",
         input.display(),
         keys.join(", ")
     )]
@@ -129,7 +131,8 @@ fn convert_one(
     let mut files = WindowFiles::start(target, ep, formats, csv).map_err(write_err)?;
     let mut keys = KeyCheck::new(ep, &mut files);
     let decoded = envelope::decode_reader(ep, file, &mut keys);
-    let (rows, foreign, seen) = (keys.rows, keys.foreign, keys.seen.take());
+    let (rows, foreign) = (keys.rows, keys.foreign());
+    let unknown: Vec<String> = std::mem::take(&mut keys.unknown).into_iter().collect();
     let outcome = match decoded {
         Ok(env) => outcome_of(ep, env),
         Err(DecodeError::Json(err)) if err.is_io() => return Err(read_err(err.into())),
@@ -142,12 +145,12 @@ fn convert_one(
     };
     let label = outcome.label();
     match outcome {
-        Outcome::Rows(_) if rows > 0 && foreign == rows => {
+        Outcome::Rows(_) if rows > 0 && foreign => {
             return Err(ConvertError::OtherEndpoint {
                 input: input.to_path_buf(),
                 endpoint: ep.id(),
                 rows,
-                keys: seen.unwrap_or_default(),
+                keys: unknown,
             });
         }
         Outcome::Rows(_) => {}
@@ -160,37 +163,54 @@ fn convert_one(
     Ok(Converted { input: input.to_path_buf(), outcome: label, report })
 }
 
-/// Passes rows on, counting those with no value for any of the endpoint's
-/// fields and a value in [`EXTRA_COLUMN`]: rows of another endpoint.
+/// Passes rows on, noting which of the endpoint's fields have a value and
+/// which keys it does not know (they land in [`EXTRA_COLUMN`]).
 struct KeyCheck<'a, S> {
     inner: &'a mut S,
     extra: usize,
     rows: u64,
-    foreign: u64,
-    /// The keys of the first foreign row.
-    seen: Option<Vec<String>>,
+    /// Columns with a value in some row.
+    known: Vec<bool>,
+    /// Keys the endpoint does not have, in the first rows that have any.
+    unknown: std::collections::BTreeSet<String>,
+    rows_with_unknown: u64,
 }
+
+/// Rows whose unknown keys are collected: enough to see a body's keys.
+const KEY_SAMPLE_ROWS: u64 = 100;
 
 impl<'a, S: RowSink> KeyCheck<'a, S> {
     fn new(ep: &Endpoint, inner: &'a mut S) -> Self {
         let columns = ep.columns();
         let extra = columns.iter().position(|c| c.name == EXTRA_COLUMN).unwrap_or(columns.len());
-        KeyCheck { inner, extra, rows: 0, foreign: 0, seen: None }
+        let known = vec![false; columns.len()];
+        KeyCheck { inner, extra, rows: 0, known, unknown: Default::default(), rows_with_unknown: 0 }
+    }
+
+    /// Whether the body is another endpoint's: more keys it does not know
+    /// than fields it has. A new field or two of the real endpoint does
+    /// not tip it; most endpoints share a few keys (`agent_id`, `date`),
+    /// so "no key at all" would miss most mix-ups.
+    fn foreign(&self) -> bool {
+        let known = self.known.iter().enumerate().filter(|(i, k)| *i != self.extra && **k);
+        self.unknown.len() > known.count()
     }
 }
 
 impl<S: RowSink> RowSink for KeyCheck<'_, S> {
     fn row(&mut self, values: &[Option<&str>]) -> io::Result<()> {
         self.rows += 1;
+        for (seen, value) in self.known.iter_mut().zip(values) {
+            *seen |= value.is_some();
+        }
         let extra = values.get(self.extra).copied().flatten();
-        let known = values.iter().enumerate().any(|(i, v)| i != self.extra && v.is_some());
-        if let (Some(extra), false) = (extra, known) {
-            self.foreign += 1;
-            if self.seen.is_none() {
-                let keys: Option<serde_json::Map<String, serde_json::Value>> =
-                    serde_json::from_str(extra).ok();
-                self.seen = Some(keys.map(|k| k.keys().cloned().collect()).unwrap_or_default());
-            }
+        if let Some(extra) = extra
+            && self.rows_with_unknown < KEY_SAMPLE_ROWS
+        {
+            self.rows_with_unknown += 1;
+            let keys: Option<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_str(extra).ok();
+            self.unknown.extend(keys.into_iter().flat_map(|k| k.into_iter().map(|(k, _)| k)));
         }
         self.inner.row(values)
     }
