@@ -238,3 +238,57 @@ async fn aggregates_answer_per_window_and_filters_fill_their_field() {
     assert_eq!(ids.len(), 10, "one row per agent");
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn reports_per_hour_cover_the_hours_of_the_window_once_each() {
+    let sim = Sim::start(config()).await.unwrap();
+    let col = |ep: &Endpoint, name: &str| ep.columns().iter().position(|c| c.name == name).unwrap();
+    let skill_4 = catalog().by_id("reports_manager/skill_4").unwrap();
+    let (skill, hour) = (col(skill_4, "skill_id"), col(skill_4, "hour"));
+    let pairs_of = |rows: &[Vec<Option<String>>], a: usize, b: usize| {
+        let mut p: Vec<(String, String)> =
+            rows.iter().map(|r| (r[a].clone().unwrap(), r[b].clone().unwrap())).collect();
+        p.sort();
+        p
+    };
+
+    // One hour: each of the 5 skills once, all at 00:00.
+    let one = sim.rows(
+        skill_4,
+        &[("skill_id", "all")],
+        wall(2026, 12, 1, 0, 0, 0),
+        wall(2026, 12, 1, 0, 59, 59),
+    );
+    let got = pairs_of(&one, skill, hour);
+    assert_eq!(got.len(), 5);
+    assert!(got.iter().all(|(_, h)| h == "00:00"), "{got:?}");
+
+    // A day: every skill at every hour, once; one skill asked, once an hour.
+    let (ini, end) = day();
+    let mut got = pairs_of(&sim.rows(skill_4, &[("skill_id", "all")], ini, end), skill, hour);
+    let n = got.len();
+    got.dedup();
+    assert_eq!((n, got.len()), (5 * 24, 5 * 24));
+    let one_skill = sim.rows(skill_4, &[("skill_id", "4101")], ini, end);
+    let hours: Vec<_> = one_skill.iter().map(|r| r[hour].clone().unwrap()).collect();
+    let want: Vec<String> = (0..24).map(|h| format!("{h:02}:00")).collect();
+    assert_eq!(hours, want);
+
+    // The whole operation per hour (agent_6): one row an hour, and none
+    // for the hours still to come (the simulator's clock is at noon).
+    let agent_6 = catalog().by_id("reports_manager/agent_6").unwrap();
+    let today = sim.rows(agent_6, &[], wall(2026, 12, 2, 0, 0, 0), wall(2026, 12, 2, 23, 59, 59));
+    let hours: Vec<_> = today.iter().map(|r| r[col(agent_6, "hour")].clone().unwrap()).collect();
+    assert_eq!(hours, want[..13]);
+
+    // agent_8's date and hour agree across a two-day window.
+    let agent_8 = catalog().by_id("reports_manager/agent_8").unwrap();
+    let rows = sim.rows(agent_8, &[], wall(2026, 11, 29, 12, 0, 0), wall(2026, 11, 30, 11, 59, 59));
+    let (date, hour) = (col(agent_8, "date"), col(agent_8, "hour"));
+    for r in &rows {
+        let at = format!("{} {}", r[date].as_deref().unwrap(), r[hour].as_deref().unwrap());
+        assert!(("2026-11-29 12:00".."2026-11-30 12:00").contains(&at.as_str()), "{at}");
+    }
+    assert_eq!(rows.len(), 10 * 24);
+    sim.shutdown().await.unwrap();
+}

@@ -303,12 +303,31 @@ fn aggregate(
     if matches!(ask.ep.shape, Shape::Keyed | Shape::KeyedList) {
         return keyed(src, ask, ini, &mut rng);
     }
-    let last = end.min(now);
+    // Nothing is reported for the part of the window still to come.
+    let last = end.min(now).max(ini);
     let span = ini.duration_until(last).as_secs().max(0);
+    // Reports per hour have a row for each hour of the window and each
+    // agent or skill (`agent_8`, `skill_4`: up to `volume` of them, one
+    // when the query names one), or for the whole operation (`agent_6`);
+    // the others have `volume` rows in all.
+    let has = |k: &str| ask.ep.fields.iter().any(|f| f.key == k);
+    let named = |k: &str| ask.params.iter().any(|(p, v)| p == k && v != "all");
+    let pool = &src.op.pool;
+    let per_hour = if has("agent_id") {
+        if named("agent_id") { 1 } else { pool.agents.len() }
+    } else if has("skill_id") {
+        if named("skill_id") { 1 } else { pool.skills.len() }
+    } else {
+        1
+    };
+    let rows = match has("hour") {
+        true => per_hour.min(src.volume as usize).max(1) * hour_slots((ini, last)),
+        false => src.volume as usize,
+    };
     let mut records = Vec::new();
-    for i in 0..src.volume as usize {
+    for i in 0..rows {
         let at = ini.checked_add(rng.random_range(0..=span).seconds()).unwrap_or(ini);
-        let spot = Spot { at, window: Some(window), index: i, time_key: None };
+        let spot = Spot { at, window: Some((ini, last)), index: i, time_key: None };
         records.push(record(src, ask, spot, &mut rng));
     }
     records
@@ -420,10 +439,20 @@ fn fill(
     let mut agent = &pool.agents[rng.random_range(0..pool.agents.len())];
     let other = &pool.agents[rng.random_range(0..pool.agents.len())];
     let mut skill = &pool.skills[rng.random_range(0..pool.skills.len())];
+    // Rows per hour take the hours of the window in turn: row i reports on
+    // hour i mod n, for agent or skill i / n.
+    let mut hour_slot = None;
+    let mut entity = spot.index;
+    if let Some(window) = spot.window.filter(|_| fields.iter().any(|f| f.key == "hour")) {
+        let slots = hour_slots(window);
+        let first = floor_hour(window.0);
+        hour_slot = first.checked_add(((spot.index % slots) as i64).hours()).ok();
+        entity = spot.index / slots;
+    }
     if spot.window.is_some() {
         // Aggregates report one row per agent or skill.
-        agent = &pool.agents[spot.index % pool.agents.len()];
-        skill = &pool.skills[spot.index % pool.skills.len()];
+        agent = &pool.agents[entity % pool.agents.len()];
+        skill = &pool.skills[entity % pool.skills.len()];
     }
     let campaign = &pool.campaigns[rng.random_range(0..pool.campaigns.len())];
     let customer = Customer::new(rng);
@@ -437,12 +466,20 @@ fn fill(
         skill,
         campaign,
         index: spot.index,
+        hour_slot,
         time_key: spot.time_key,
         upper_results: ask.ep.api.starts_with("campaign_"),
+        compact_date: ask.ep.module == "gamification",
         email_from: ask.ep.fields.iter().any(|f| f.key == "subject"),
         customer: &customer,
     };
     fields.iter().map(|f| values::value(&f.key, f.ty, &cx, rng)).collect()
+}
+
+/// The hours a window touches, 1 to 31 days' worth.
+fn hour_slots((start, end): (civil::DateTime, civil::DateTime)) -> usize {
+    let hours = floor_hour(start).duration_until(end).as_hours().max(0) as usize + 1;
+    hours.min(31 * 24)
 }
 
 fn floor_hour(at: civil::DateTime) -> civil::DateTime {

@@ -243,12 +243,16 @@ pub(crate) struct RowCtx<'a> {
     pub other: &'a Agent,
     pub skill: &'a Skill,
     pub campaign: &'a str,
-    /// The row's place in its response or slot, for ids and hours.
+    /// The row's place in its response or slot, for ids.
     pub index: usize,
+    /// The hour the row reports on, for rows per hour.
+    pub hour_slot: Option<civil::DateTime>,
     /// The field that places the row in time: it gets `at` exactly.
     pub time_key: Option<&'a str>,
     /// Results are upper-case (`campaign_*` reports).
     pub upper_results: bool,
+    /// `date` is written `YYYYMMDD` (gamification's `stats.date`).
+    pub compact_date: bool,
     /// `from`/`to` are e-mail addresses rather than `AGENT`/`CUSTOMER`.
     pub email_from: bool,
     pub customer: &'a Customer,
@@ -502,16 +506,19 @@ fn datetime(key: &str, cx: &RowCtx<'_>, rng: &mut SimRng) -> String {
 
 fn date(key: &str, cx: &RowCtx<'_>, _rng: &mut SimRng) -> String {
     let day = step_date(cx);
-    if key == "date" {
+    if key == "date" && cx.compact_date {
         // `gamification stats.date` is the one date written without dashes.
         return day.strftime("%Y%m%d").to_string();
     }
     day.strftime("%Y-%m-%d").to_string()
 }
 
-/// The row's day: the window's first day plus the row index, kept inside
-/// the window.
+/// The row's day: that of its hour for rows per hour; otherwise the
+/// window's first day plus the row index, kept inside the window.
 fn step_date(cx: &RowCtx<'_>) -> civil::Date {
+    if let Some(slot) = cx.hour_slot {
+        return slot.date();
+    }
     let Some((start, end)) = cx.window else {
         return cx.at.date();
     };
@@ -520,10 +527,9 @@ fn step_date(cx: &RowCtx<'_>) -> civil::Date {
     start.date().checked_add(step.days()).unwrap_or(start.date())
 }
 
-/// `"HH:00"`: the window's first hour plus the row index.
+/// `"HH:00"`: the hour the row reports on.
 fn hour(cx: &RowCtx<'_>) -> String {
-    let first = cx.window.map(|(a, _)| a.hour()).unwrap_or(cx.at.hour()) as usize;
-    format!("{:02}:00", (first + cx.index) % 24)
+    format!("{:02}:00", cx.hour_slot.unwrap_or(cx.at).hour())
 }
 
 fn phone(rng: &mut SimRng) -> String {
@@ -573,8 +579,10 @@ mod tests {
             skill: &pool.skills[0],
             campaign: &pool.campaigns[0],
             index: 3,
+            hour_slot: None,
             time_key: Some("date"),
             upper_results: false,
+            compact_date: false,
             email_from: false,
             customer,
         }
