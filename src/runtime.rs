@@ -198,7 +198,16 @@ fn definition(job: &Job) -> String {
     let params: Vec<String> = job.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let csv = format!("bom={},delimiter={}", job.csv.bom, job.csv.delimiter as char);
     let formats = format!("csv={},parquet={}", job.formats.csv, job.formats.parquet);
-    format!("{} [{}] {formats} {csv}", job.endpoint.id(), params.join("&"))
+    let mut text = format!("{} [{}] {formats} {csv}", job.endpoint.id(), params.join("&"));
+    // An aggregate's rows mean what its window is (per day, per hour), so
+    // files of two grains cannot sit side by side; detail rows are the
+    // same events whatever the window, so theirs can.
+    if job.endpoint.grain == Some(crate::catalog::Grain::Aggregate)
+        && let Some(spec) = job.window_spec()
+    {
+        text.push_str(&format!(" grain={}", spec.grain));
+    }
+    text
 }
 
 /// The pacer's limits for an operation of the config.

@@ -109,3 +109,58 @@ async fn a_job_given_another_endpoint_replaces_its_files() {
     assert_eq!(files(&setup.out(), "csv").len(), 30);
     sim.shutdown().await.unwrap();
 }
+
+/// Rewrites job `name`'s file and loads it again.
+fn redefine(setup: &Setup, name: &str, text: &str) -> wolkvox_sync::jobs::Job {
+    std::fs::write(setup.dir.path().join("jobs").join(format!("{name}.toml")), text).unwrap();
+    setup.job(name)
+}
+
+#[tokio::test]
+async fn a_redefined_job_fetches_again_only_when_its_files_would_differ() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let agents = "endpoint = \"reports_manager/agent_1\"\nschedule = \"30 0 * * *\"\n\
+                  grain = \"1d\"\nstart = 2026-11-29\n";
+    let setup = Setup::new(&sim, 1, &[("cdr", CDR_HOURLY), ("agents", agents)]);
+    let rt = setup.runtime(&clock);
+    let run = |job| {
+        let rt = &rt;
+        async move { rt.run_job(&job, None, &CancellationToken::new(), &NoProgress).await.unwrap() }
+    };
+    assert_eq!(run(setup.job("cdr")).await.summary.calls, 30);
+    assert_eq!(run(setup.job("agents")).await.summary.calls, 3);
+
+    // Other formats: the files are replaced, every window fetched again.
+    let csv_only = format!("{CDR_HOURLY}formats = [\"csv\"]\n");
+    assert_eq!(run(redefine(&setup, "cdr", &csv_only)).await.summary.calls, 30);
+    assert_eq!(files(&setup.out().join("cdr"), "parquet"), Vec::<std::path::PathBuf>::new());
+    assert_eq!(files(&setup.out().join("cdr"), "csv").len(), 30);
+
+    // A detail report's grain: the same events, so the hourly files stay
+    // and nothing is fetched again.
+    let six_hours = csv_only.replace("grain = \"1h\"", "grain = \"6h\"");
+    assert_eq!(run(redefine(&setup, "cdr", &six_hours)).await.summary.calls, 0);
+    assert_eq!(files(&setup.out().join("cdr"), "csv").len(), 30);
+
+    // An aggregate's grain decides what a row means: the daily files go,
+    // and the half days are fetched.
+    let halves = agents.replace("grain = \"1d\"", "grain = \"12h\"");
+    let result = run(redefine(&setup, "agents", &halves)).await;
+    assert_eq!(result.summary.calls, 6);
+    let names: Vec<String> = files(&setup.out().join("agents"), "csv")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let want: Vec<String> = ["29", "30"]
+        .iter()
+        .map(|d| format!("202611{d}"))
+        .chain(["20261201".to_string()])
+        .flat_map(|d| {
+            [format!("agents_{d}000000_{d}115959.csv"), format!("agents_{d}120000_{d}235959.csv")]
+        })
+        .collect();
+    assert_eq!(names, want);
+    assert_eq!(sim.breaches(), vec![]);
+    sim.shutdown().await.unwrap();
+}
