@@ -179,6 +179,17 @@ async fn a_jobs_folder_replaced_wholesale_is_followed() {
     // The watch is now on the new folder.
     std::fs::write(jobs_dir.join("c.toml"), CDR_TODAY).unwrap();
     assert_eq!(wait_for(&mut rx, reloaded).await.added, ["c"]);
+
+    // No folder for a while is not every job removed.
+    let away = setup.dir.path().join("jobs.away");
+    std::fs::rename(&jobs_dir, &away).unwrap();
+    let diff = wait_for(&mut rx, reloaded).await;
+    assert_eq!((diff.added.len(), diff.changed.len(), diff.removed.len()), (0, 0, 0));
+    assert!(diff.rejected[0].contains("jobs: cannot read"), "{diff:?}");
+    std::fs::write(away.join("d.toml"), CDR_TODAY).unwrap();
+    std::fs::rename(&away, &jobs_dir).unwrap();
+    let diff = wait_for(&mut rx, reloaded).await;
+    assert_eq!((diff.added, diff.removed), (vec!["d".to_string()], vec![]));
     handle.shutdown();
     running.await.unwrap();
     sim.shutdown().await.unwrap();

@@ -330,7 +330,25 @@ impl Daemon {
 
     fn handle_reload(&mut self, cause: ReloadCause) {
         let (jobs, errors) = self.load_jobs();
+        let dir = &self.rt.config.jobs_dir;
+        if let Some(error) = errors.iter().find(|e| is_folder_error(e, dir)) {
+            // Between `mv jobs jobs.old` and `mv jobs.new jobs` there is no
+            // folder: that is not every job removed.
+            tracing::error!(error = %error, "cannot read the jobs folder; the jobs stay as they are");
+            let diff = ReloadDiff { rejected: vec![error.to_string()], ..ReloadDiff::default() };
+            self.observe(Notice::Reloaded(diff));
+            return;
+        }
         let keep: BTreeSet<String> = errors.iter().filter_map(job_name_of).collect();
+        for error in &errors {
+            let known = job_name_of(error).is_some_and(|name| self.scheduler.job(&name).is_some());
+            match known {
+                true => {
+                    tracing::error!(error = %error, "job file rejected, keeping its previous version")
+                }
+                false => tracing::error!(error = %error, "job file rejected"),
+            }
+        }
         let mut diff = self.scheduler.reload(jobs, &keep);
         diff.rejected = errors.iter().map(ToString::to_string).collect();
         for name in &diff.removed {
@@ -338,15 +356,12 @@ impl Daemon {
                 token.cancel();
             }
         }
-        for error in &errors {
-            tracing::error!(error = %error, "job file rejected, keeping its previous version");
-        }
         tracing::info!(
             cause = %cause,
             added = ?diff.added,
             changed = ?diff.changed,
             removed = ?diff.removed,
-            rejected = diff.rejected.len(),
+            problems = diff.rejected.len(),
             "jobs reloaded"
         );
         if !diff.is_empty() {
@@ -526,6 +541,11 @@ async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
 }
 
 /// The job a refused file would have defined (its stem).
+/// Whether `error` is about the jobs folder itself rather than a file.
+fn is_folder_error(error: &JobError, dir: &Path) -> bool {
+    matches!(error, JobError::Read { path, .. } if path == dir)
+}
+
 fn job_name_of(error: &JobError) -> Option<String> {
     let path: &Path = match error {
         JobError::Read { path, .. } => path,
