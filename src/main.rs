@@ -9,6 +9,10 @@ use std::{
     io::IsTerminal,
     path::{Path, PathBuf},
     process::ExitCode,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use anyhow::Context;
@@ -32,6 +36,8 @@ const EXIT_CONFIG: u8 = 78;
 const EXIT_USAGE: u8 = 64;
 /// Exit code for input that is not what it should be (EX_DATAERR).
 const EXIT_DATA: u8 = 65;
+/// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+const EXIT_INTERRUPTED: u8 = 130;
 /// Exit code for a run that stopped on an API or write error (EX_SOFTWARE
 /// would blame us; EX_UNAVAILABLE says the service refused).
 const EXIT_UNAVAILABLE: u8 = 69;
@@ -502,7 +508,18 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     };
     let csv = if args.excel { CsvOptions::EXCEL_ES } else { CsvOptions::default() };
     let started = std::time::Instant::now();
-    let report = match convert::convert(ep, &args.files, &args.out, formats, csv) {
+    if args.out.exists() && !args.out.is_dir() {
+        eprintln!("error: --out {}: not a folder", args.out.display());
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    // Ctrl-C or SIGTERM stops at the next row, so the file being written is
+    // removed rather than left half-written.
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))?;
+    }
+    let converted = convert::convert_until(ep, &args.files, &args.out, formats, csv, &stop);
+    let report = match converted {
         Ok(report) => report,
         Err(err) => {
             eprintln!("error: {err}");
@@ -528,6 +545,9 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
             n => format!("; {n} file(s) failed, nothing written for them"),
         }
     );
+    if stop.load(Ordering::Relaxed) {
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     match report.failed.is_empty() {
         true => Ok(ExitCode::SUCCESS),
         false => Ok(ExitCode::from(EXIT_DATA)),

@@ -14,7 +14,7 @@ use wolkvox_sync::{
     catalog::{Endpoint, catalog},
     writers::{
         Format, Formats,
-        convert::{ConvertError, convert},
+        convert::{ConvertError, convert, convert_until},
         csv::CsvOptions,
     },
 };
@@ -184,7 +184,49 @@ fn cut_body_is_transient_and_leaves_no_file() {
     let ConvertError::NotSuccess { outcome: Outcome::Transient(detail), .. } = &err else {
         panic!("{err:?}");
     };
-    assert!(detail.starts_with("status 200 with invalid JSON: EOF while parsing"), "{detail}");
+    assert!(detail.starts_with("cut or invalid JSON: EOF while parsing"), "{detail}");
+    assert!(
+        err.to_string().contains(": not a successful answer: cut or invalid JSON: EOF while"),
+        "{err}"
+    );
+    assert!(names(out.path()).is_empty());
+}
+
+#[test]
+fn an_empty_file_is_named_and_a_byte_order_mark_is_skipped() {
+    let input = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let ep = endpoint("reports_manager/agent_15");
+    let empty = save(input.path(), "empty.json", "");
+    assert_eq!(
+        failure(ep, &empty, out.path()).to_string(),
+        format!("{}: the file is empty", empty.display())
+    );
+
+    let plain = save(input.path(), "plain.json", &vendor_body("reports_manager", "agent_15"));
+    let body = format!("\u{feff}{}", vendor_body("reports_manager", "agent_15"));
+    let path = save(input.path(), "windows.json", &body);
+    let report =
+        convert(ep, &[plain, path], out.path(), Formats::CSV, CsvOptions::default()).unwrap();
+    assert_eq!(report.converted.len(), 2, "{:?}", report.failed);
+    let csv = |name: &str| fs::read(out.path().join(name)).unwrap();
+    assert_eq!(csv("windows.csv"), csv("plain.csv"));
+}
+
+#[test]
+fn an_interrupted_conversion_leaves_no_file_and_starts_no_other() {
+    let input = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let ep = endpoint("reports_manager/agent_15");
+    let a = save(input.path(), "a.json", &vendor_body("reports_manager", "agent_15"));
+    let b = save(input.path(), "b.json", &vendor_body("reports_manager", "agent_15"));
+    // Set before the first row: as a signal arriving mid-body would be.
+    let stop = std::sync::atomic::AtomicBool::new(true);
+    let report =
+        convert_until(ep, &[a, b], out.path(), Formats::BOTH, CsvOptions::default(), &stop)
+            .unwrap();
+    assert!(report.converted.is_empty());
+    assert!(report.failed.is_empty(), "no input is started once stopped");
     assert!(names(out.path()).is_empty());
 }
 

@@ -14,8 +14,9 @@
 use std::{
     collections::HashSet,
     fs::File,
-    io,
+    io::{self, BufRead, BufReader},
     path::{Path, PathBuf},
+    sync::atomic::{AtomicBool, Ordering},
 };
 
 use super::{Formats, Target, WindowFiles, WindowReport, WriteError, csv::CsvOptions};
@@ -73,6 +74,12 @@ pub enum ConvertError {
         #[source]
         source: io::Error,
     },
+    /// The file has no bytes at all.
+    #[error("{}: the file is empty", input.display())]
+    Empty { input: PathBuf },
+    /// Stopped by a signal; the input left no file.
+    #[error("{}: interrupted, nothing written for it", input.display())]
+    Interrupted { input: PathBuf },
     /// The body is not an answer that yields rows.
     #[error("{}: not a successful answer: {}", input.display(), describe(outcome))]
     NotSuccess { input: PathBuf, outcome: Outcome },
@@ -106,11 +113,28 @@ pub fn convert(
     formats: Formats,
     csv: CsvOptions,
 ) -> Result<ConvertReport, ConvertError> {
+    convert_until(endpoint, inputs, out_dir, formats, csv, &AtomicBool::new(false))
+}
+
+/// [`convert`], stopping when `stop` is set (by a signal): the input being
+/// read leaves no file and is reported as interrupted, and the inputs
+/// after it are not started.
+pub fn convert_until(
+    endpoint: &Endpoint,
+    inputs: &[PathBuf],
+    out_dir: &Path,
+    formats: Formats,
+    csv: CsvOptions,
+    stop: &AtomicBool,
+) -> Result<ConvertReport, ConvertError> {
     let stems = stems(inputs)?;
     let mut report = ConvertReport::default();
     for (input, stem) in inputs.iter().zip(stems) {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let target = Target { dir: out_dir.to_path_buf(), stem, window: None };
-        match convert_one(endpoint, input, &target, formats, csv) {
+        match convert_one(endpoint, input, &target, Options { formats, csv, stop }) {
             Ok(converted) => report.converted.push(converted),
             Err(err) => report.failed.push(err),
         }
@@ -118,26 +142,53 @@ pub fn convert(
     Ok(report)
 }
 
+/// How each input is converted.
+#[derive(Clone, Copy)]
+struct Options<'a> {
+    formats: Formats,
+    csv: CsvOptions,
+    stop: &'a AtomicBool,
+}
+
+/// The input, past a UTF-8 byte order mark that a Windows tool may have
+/// put before the JSON.
+fn open_body(input: &Path) -> io::Result<Option<BufReader<File>>> {
+    let mut reader = BufReader::new(File::open(input)?);
+    let head = reader.fill_buf()?;
+    if head.is_empty() {
+        return Ok(None);
+    }
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(Some(reader))
+}
+
 fn convert_one(
     ep: &Endpoint,
     input: &Path,
     target: &Target,
-    formats: Formats,
-    csv: CsvOptions,
+    opts: Options<'_>,
 ) -> Result<Converted, ConvertError> {
+    let Options { formats, csv, stop } = opts;
     let read_err = |source| ConvertError::Read { input: input.to_path_buf(), source };
     let write_err = |source| ConvertError::Write { input: input.to_path_buf(), source };
-    let file = File::open(input).map_err(read_err)?;
+    let Some(body) = open_body(input).map_err(read_err)? else {
+        return Err(ConvertError::Empty { input: input.to_path_buf() });
+    };
     let mut files = WindowFiles::start(target, ep, formats, csv).map_err(write_err)?;
-    let mut keys = KeyCheck::new(ep, &mut files);
-    let decoded = envelope::decode_reader(ep, file, &mut keys);
+    let mut keys = KeyCheck::new(ep, &mut files, stop);
+    let decoded = envelope::decode_reader(ep, body, &mut keys);
+    if stop.load(Ordering::Relaxed) {
+        return Err(ConvertError::Interrupted { input: input.to_path_buf() });
+    }
     let (rows, foreign) = (keys.rows, keys.foreign());
     let unknown: Vec<String> = std::mem::take(&mut keys.unknown).into_iter().collect();
     let outcome = match decoded {
         Ok(env) => outcome_of(ep, env),
         Err(DecodeError::Json(err)) if err.is_io() => return Err(read_err(err.into())),
         Err(DecodeError::Json(err)) => {
-            Outcome::Transient(format!("status 200 with {}", DecodeError::Json(err)))
+            Outcome::Transient(format!("cut or invalid JSON: {err}"))
         }
         Err(DecodeError::Sink(source)) => {
             return Err(write_err(WriteError::Io { path: target.dir.clone(), source }));
@@ -164,9 +215,11 @@ fn convert_one(
 }
 
 /// Passes rows on, noting which of the endpoint's fields have a value and
-/// which keys it does not know (they land in [`EXTRA_COLUMN`]).
+/// which keys it does not know (they land in [`EXTRA_COLUMN`]); fails the
+/// row once `stop` is set.
 struct KeyCheck<'a, S> {
     inner: &'a mut S,
+    stop: &'a AtomicBool,
     extra: usize,
     rows: u64,
     /// Columns with a value in some row.
@@ -180,11 +233,12 @@ struct KeyCheck<'a, S> {
 const KEY_SAMPLE_ROWS: u64 = 100;
 
 impl<'a, S: RowSink> KeyCheck<'a, S> {
-    fn new(ep: &Endpoint, inner: &'a mut S) -> Self {
+    fn new(ep: &Endpoint, inner: &'a mut S, stop: &'a AtomicBool) -> Self {
         let columns = ep.columns();
         let extra = columns.iter().position(|c| c.name == EXTRA_COLUMN).unwrap_or(columns.len());
         let known = vec![false; columns.len()];
-        KeyCheck { inner, extra, rows: 0, known, unknown: Default::default(), rows_with_unknown: 0 }
+        let unknown = Default::default();
+        KeyCheck { inner, stop, extra, rows: 0, known, unknown, rows_with_unknown: 0 }
     }
 
     /// Whether the body is another endpoint's: more keys it does not know
@@ -199,6 +253,9 @@ impl<'a, S: RowSink> KeyCheck<'a, S> {
 
 impl<S: RowSink> RowSink for KeyCheck<'_, S> {
     fn row(&mut self, values: &[Option<&str>]) -> io::Result<()> {
+        if self.stop.load(Ordering::Relaxed) {
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+        }
         self.rows += 1;
         for (seen, value) in self.known.iter_mut().zip(values) {
             *seen |= value.is_some();
@@ -254,10 +311,11 @@ fn stems(inputs: &[PathBuf]) -> Result<Vec<String>, ConvertError> {
 fn describe(outcome: &Outcome) -> String {
     let label = outcome.label();
     match outcome {
-        Outcome::NotEnabled(detail)
-        | Outcome::BadToken(detail)
-        | Outcome::BadRequest(detail)
-        | Outcome::Transient(detail) => format!("{label} ({detail})"),
+        Outcome::NotEnabled(detail) | Outcome::BadToken(detail) | Outcome::BadRequest(detail) => {
+            format!("{label} ({detail})")
+        }
+        // What the client would retry; in a saved body, a cut or broken one.
+        Outcome::Transient(detail) => detail.clone(),
         _ => label.to_string(),
     }
 }
