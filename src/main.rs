@@ -187,10 +187,28 @@ fn main() -> ExitCode {
     match runtime.block_on(dispatch(cli.command)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", chain(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// `err` and its causes joined by `: `, leaving out a cause whose text the
+/// message before it already holds (many of our errors quote their
+/// source, which `{:#}` would print twice).
+fn chain(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
@@ -372,7 +390,14 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         },
         _ => None,
     };
-    let rt = Runtime::open_manual(config, Clock::system()).context("starting")?;
+    let rt = match Runtime::open_manual(config, Clock::system()) {
+        Ok(rt) => rt,
+        Err(RuntimeError::Config(err)) => {
+            eprintln!("error: {err}");
+            return Ok(ExitCode::from(EXIT_CONFIG));
+        }
+        Err(err) => return Err(anyhow::Error::new(err).context("starting")),
+    };
     let cancel = CancellationToken::new();
     spawn_signals(cancel.clone(), rt.config.shutdown_grace);
     let bar = Bar::new();

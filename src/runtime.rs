@@ -66,6 +66,11 @@ impl Runtime {
         clock: Clock,
         wait_for_budget: bool,
     ) -> Result<Runtime, RuntimeError> {
+        // A token that cannot be read is a config error: found before the
+        // state folder is created.
+        for op in &config.operations {
+            op.read_token()?;
+        }
         let state = State::open(&config.state_dir)?;
         let mut operations = BTreeMap::new();
         for op in &config.operations {

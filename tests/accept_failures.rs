@@ -164,3 +164,27 @@ async fn a_spent_budget_stops_the_sending_at_the_limit() {
     assert_eq!(sim.breaches(), vec![]);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn once_with_an_unreadable_token_exits_78_and_creates_no_state() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let setup = Setup::new(&sim, 1, &[("cdr", CDR_HOURLY)]);
+    std::fs::remove_file(setup.dir.path().join("token")).unwrap();
+    let config = setup.config_path.to_str().unwrap();
+    let out = command(&["once", "cdr", "--config", config]).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{stderr}");
+    let token = setup.dir.path().join("token");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: operation `demo`: cannot read token file {}: No such file or directory (os \
+             error 2)",
+            token.display()
+        )
+    );
+    assert!(!setup.dir.path().join("state").exists());
+    assert_eq!(sim.request_log().len(), 0);
+    sim.shutdown().await.unwrap();
+}

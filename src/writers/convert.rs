@@ -187,9 +187,7 @@ fn convert_one(
     let outcome = match decoded {
         Ok(env) => outcome_of(ep, env),
         Err(DecodeError::Json(err)) if err.is_io() => return Err(read_err(err.into())),
-        Err(DecodeError::Json(err)) => {
-            Outcome::Transient(format!("cut or invalid JSON: {err}"))
-        }
+        Err(DecodeError::Json(err)) => Outcome::Transient(format!("cut or invalid JSON: {err}")),
         Err(DecodeError::Sink(source)) => {
             return Err(write_err(WriteError::Io { path: target.dir.clone(), source }));
         }
