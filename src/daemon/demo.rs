@@ -279,10 +279,14 @@ impl fmt::Display for DemoReport {
             out.display()
         )?;
         writeln!(f, "config and jobs: {}", self.dir.display())?;
+        let query = format!(
+            "SELECT count(*) FROM read_parquet('{}/cdr_1/**/*.parquet', hive_partitioning = true)",
+            out.display()
+        );
+        writeln!(f, "look at them: duckdb -c \"{query}\"")?;
         write!(
             f,
-            "look at them: duckdb -c \"SELECT count(*) FROM read_parquet('{}/cdr_1/**/*.parquet', hive_partitioning = true)\"",
-            out.display()
+            "  or, without the duckdb command: python3 -c \"import duckdb; print(duckdb.sql(\\\"{query}\\\"))\""
         )
     }
 }
