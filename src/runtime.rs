@@ -122,7 +122,7 @@ impl Runtime {
         self.forget_if_redefined(job)?;
         let now = self.engine.clock.now();
         let windows = match (&job.windowing, range) {
-            (Windowing::Snapshot, _) => vec![snapshot_window(now, &tz)],
+            (Windowing::Snapshot, _) => vec![self.snapshot_window(job, now, &tz)?],
             // Only closed windows: one still open would be marked
             // complete with part of its rows and never fetched again.
             (Windowing::Windowed(spec), Some((from, to))) => {
@@ -163,6 +163,25 @@ impl Runtime {
         }
         state.set_definition(&job.name, &now)?;
         Ok(())
+    }
+
+    /// A snapshot's window: the current second, or the second after the
+    /// job's latest snapshot when that one was filed at this second or
+    /// later (a pending run that starts as the last one ends), so that
+    /// two snapshots never share a file.
+    fn snapshot_window(
+        &self,
+        job: &Job,
+        now: Timestamp,
+        tz: &jiff::tz::TimeZone,
+    ) -> Result<Window, RuntimeError> {
+        let at = now.to_zoned(tz.clone()).datetime();
+        let mut at = at.with().subsec_nanosecond(0).build().unwrap_or(at);
+        let taken = self.engine.state.windows_between(&job.name, at, civil::DateTime::MAX)?;
+        if let Some(last) = taken.last() {
+            at = last.start.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(at);
+        }
+        Ok(Window { start: at, end: at })
     }
 
     /// Plans and runs `job`.
@@ -229,12 +248,4 @@ pub fn pacer_config(op: &OperationConfig, token_key: String, wait_for_budget: bo
         probe_max: op.probe_max,
         wait_for_budget,
     }
-}
-
-/// A snapshot is filed under the second it was asked at, in the
-/// operation's wall clock.
-fn snapshot_window(now: Timestamp, tz: &jiff::tz::TimeZone) -> Window {
-    let at = now.to_zoned(tz.clone()).datetime();
-    let at = at.with().subsec_nanosecond(0).build().unwrap_or(at);
-    Window { start: at, end: at }
 }

@@ -164,3 +164,26 @@ async fn a_redefined_job_fetches_again_only_when_its_files_would_differ() {
     assert_eq!(sim.breaches(), vec![]);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_snapshots_in_one_second_get_files_of_their_own() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let job = "endpoint = \"real_time/agents\"\nschedule = \"*/5 * * * *\"\nformats = [\"csv\"]\n";
+    let setup = Setup::new(&sim, 1, &[("agents", job)]);
+    let rt = setup.runtime(&clock);
+    let job = setup.job("agents");
+    for _ in 0..2 {
+        let run = rt.run_job(&job, None, &CancellationToken::new(), &NoProgress).await.unwrap();
+        assert_eq!((run.summary.windows, run.summary.calls), (1, 1));
+    }
+    let names: Vec<String> = files(&setup.out().join("agents"), "csv")
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["agents_20261202070000_20261202070000.csv", "agents_20261202070001_20261202070001.csv"]
+    );
+    sim.shutdown().await.unwrap();
+}
