@@ -49,6 +49,10 @@ async fn status_and_plan_after_one_run() {
     let status = report::status(&config, &jobs, &clock).unwrap();
     assert_eq!((status.operations[0].used, status.jobs[1].windows_pending), (0, 30));
     assert!(!state_db.exists());
+    assert!(status.jobs[2].disabled && !status.jobs[0].disabled);
+    let text = report::StatusText(&status, &config).to_string();
+    assert!(text.contains("off  "), "{text}");
+    assert!(text.contains("  disabled (enabled = false): the daemon does not run it"), "{text}");
 
     let rt = setup.runtime(&clock);
     let hi_job = setup.job("hi");

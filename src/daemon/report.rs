@@ -57,6 +57,8 @@ pub struct JobStatus {
     pub name: String,
     pub operation: String,
     pub endpoint: String,
+    /// `enabled = false` in the job file: the daemon does not run it.
+    pub disabled: bool,
     pub last_fire: Option<Timestamp>,
     pub last_run: Option<LastRun>,
     pub windows_complete: usize,
@@ -128,6 +130,7 @@ fn job_status(
         name: job.name.clone(),
         operation: job.operation.clone(),
         endpoint: job.endpoint.id(),
+        disabled: !job.enabled,
         last_fire: state.last_fire(&job.name)?,
         last_error: last.as_ref().and_then(|r| r.summary.error.clone()),
         last_run: last.map(|r| LastRun {
@@ -349,6 +352,9 @@ impl fmt::Display for StatusText<'_> {
                 "{:<20} {start:<20} {end:<20} {windows:>8} {calls:>8} {:>8} {:>8} {:>10}",
                 job.name, job.windows_complete, job.windows_pending, job.rows_total
             )?;
+            if job.disabled {
+                writeln!(f, "  disabled (enabled = false): the daemon does not run it")?;
+            }
             if let Some(e) = &job.last_error {
                 writeln!(f, "  last error: {e}")?;
             }
