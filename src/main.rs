@@ -417,10 +417,16 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
         bar.0.finish_and_clear();
     }
     print_summary(&job.name, &result, started.elapsed());
+    if let (Some((from, to)), 0) = (range, result.summary.windows + result.pending as u64) {
+        eprintln!(
+            "note: no closed window between {from} and {to}: windows not yet ended (and their \
+             lag) are not fetched"
+        );
+    }
     Ok(match (&result.error, result.cancelled) {
         (Some(err), _) if err.stops_operation() => ExitCode::from(EXIT_CONFIG),
         (Some(_), _) => ExitCode::from(EXIT_UNAVAILABLE),
-        (None, true) => ExitCode::from(130),
+        (None, true) => ExitCode::from(EXIT_INTERRUPTED),
         (None, false) => ExitCode::SUCCESS,
     })
 }

@@ -115,9 +115,15 @@ pub fn config(args: &SimArgs) -> Result<SimConfig, SimError> {
 fn maintenance(raw: &str) -> Result<MaintenanceWindow, SimError> {
     let bad = || SimError::Args(format!("maintenance {raw:?} is not START..END"));
     let (start, end) = raw.split_once("..").ok_or_else(bad)?;
-    let start = boundary(start).ok_or_else(bad)?;
-    let end = boundary(end).ok_or_else(bad)?;
-    Ok(MaintenanceWindow { start, end })
+    let time = |text: &str| {
+        boundary(text).ok_or_else(|| {
+            SimError::Args(format!(
+                "maintenance {raw:?}: {text:?} is not a time (YYYYmmddHHiiss, \
+                 YYYY-MM-DDTHH:MM:SS, or an RFC 3339 instant)"
+            ))
+        })
+    };
+    Ok(MaintenanceWindow { start: time(start)?, end: time(end)? })
 }
 
 fn boundary(raw: &str) -> Option<MaintenanceTime> {
@@ -211,6 +217,9 @@ mod tests {
     fn bad_options_are_refused() {
         assert!(config(&parse(&["--volume", "nope=3"])).is_err());
         assert!(config(&parse(&["--maintenance", "yesterday"])).is_err());
+        let month_13 = config(&parse(&["--maintenance", "20261304150000..20261304160000"]));
+        let err = month_13.unwrap_err().to_string();
+        assert!(err.contains("\"20261304150000\" is not a time"), "{err}");
         let reversed = config(&parse(&["--maintenance", "20261201030000..20261201020000"]));
         let err = reversed.unwrap_err().to_string();
         assert!(err.contains("\"20261201030000..20261201020000\" ends before it starts"), "{err}");
