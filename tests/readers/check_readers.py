@@ -51,6 +51,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from checking import Checker, same_rows
+
 DUCKDB_TYPES = {
     "text": {"VARCHAR"},
     "integer": {"BIGINT"},
@@ -66,15 +68,6 @@ ARROW_TYPES = {
     "timestamp": lambda t: pa.types.is_timestamp(t) and t.unit == "us" and t.tz is None,
     "date": lambda t: t == pa.date32(),
 }
-
-
-class Checker:
-    def __init__(self):
-        self.failures = []
-
-    def expect(self, ok, where, what):
-        if not ok:
-            self.failures.append(f"{where}: {what}")
 
 
 def pandas_type_ok(kind, series):
@@ -93,15 +86,6 @@ def pandas_type_ok(kind, series):
     if kind == "date":
         return dtype == "object" and all(type(v) is datetime.date for v in non_null)
     return False
-
-
-def same_rows(c, where, reader, got, want):
-    """Compares rows cell by cell, reporting the first difference."""
-    c.expect(len(got) == len(want), where, f"{reader} reads {len(got)} rows, not {len(want)}")
-    for i, (g, w) in enumerate(zip(got, want)):
-        if list(g) != list(w):
-            c.expect(False, where, f"{reader} row {i} is {list(g)!r}, not {list(w)!r}")
-            return
 
 
 def nulls_to_none(value):

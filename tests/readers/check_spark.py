@@ -30,6 +30,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
+from checking import Checker, same_rows
+
 SPARK_TYPES = {
     "text": "string",
     "integer": "bigint",
@@ -37,23 +39,6 @@ SPARK_TYPES = {
     "timestamp": "timestamp_ntz",
     "date": "date",
 }
-
-
-class Checker:
-    def __init__(self):
-        self.failures = []
-
-    def expect(self, ok, where, what):
-        if not ok:
-            self.failures.append(f"{where}: {what}")
-
-
-def same_rows(c, where, got, want):
-    c.expect(len(got) == len(want), where, f"spark reads {len(got)} rows, not {len(want)}")
-    for i, (g, w) in enumerate(zip(got, want)):
-        if list(g) != list(w):
-            c.expect(False, where, f"spark row {i} is {list(g)!r}, not {list(w)!r}")
-            return
 
 
 def check_parquet(c, spark, path, spec):
@@ -67,7 +52,7 @@ def check_parquet(c, spark, path, spec):
     table = pq.read_table(path)
     want = [[row[n] for n in names] for row in table.to_pylist()]
     got = [list(row) for row in frame.collect()]
-    same_rows(c, where, got, want)
+    same_rows(c, where, "spark", got, want)
 
 
 def check_csv(c, spark, path, spec):
@@ -86,7 +71,7 @@ def check_csv(c, spark, path, spec):
         records = list(csv.reader(f, delimiter=delim))[1:]
     want = [[v if v != "" else None for v in r] for r in records]
     got = [list(row) for row in frame.collect()]
-    same_rows(c, where, got, want)
+    same_rows(c, where, "spark", got, want)
 
 
 def check_folders(c, spark, root, files):
