@@ -8,8 +8,9 @@
 //! (maintenance, a spent budget, a cut or invalid body) is reported as
 //! [`envelope::classify`] would classify it, and leaves no file; so does a
 //! body whose rows have more keys the endpoint does not know than fields
-//! of it, which means the wrong `--endpoint` was given. One bad input does not stop the others. Finding
-//! the inputs and the endpoint is the caller's job.
+//! of it, which means the wrong `--endpoint` was given. One bad input does
+//! not stop the others. Finding the inputs and the endpoint is the
+//! caller's job.
 
 use std::{
     collections::HashSet,
@@ -151,7 +152,7 @@ struct Options<'a> {
 }
 
 /// The input, past a UTF-8 byte order mark that a Windows tool may have
-/// put before the JSON.
+/// put before the JSON; `None` when the file is empty.
 fn open_body(input: &Path) -> io::Result<Option<BufReader<File>>> {
     let mut reader = BufReader::new(File::open(input)?);
     let head = reader.fill_buf()?;
