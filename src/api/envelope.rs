@@ -15,7 +15,7 @@ use std::{borrow::Cow, collections::HashMap, fmt, io};
 use serde::Deserialize as _;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{RowSink, messages};
+use super::RowSink;
 use crate::catalog::{Endpoint, Shape};
 
 /// What the envelope around the rows said.
@@ -149,8 +149,15 @@ pub fn classify(ep: &Endpoint, status: u16, body: &[u8], sink: &mut dyn RowSink)
         return classify_ok(ep, body, sink);
     }
     let env = error_envelope(body);
-    let msg = env.msg.clone().unwrap_or_default();
-    classify_status(status, msg.trim(), body)
+    classify_status(status, &message(&env), body)
+}
+
+/// The envelope's message: `msg`, or `error` when `msg` is empty, with its
+/// white space (tabs, non-breaking spaces, runs) made single spaces.
+fn message(env: &Envelope) -> String {
+    let msg = env.msg.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    let text = msg.or(env.error.as_deref()).unwrap_or_default();
+    text.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 fn classify_ok(ep: &Endpoint, body: &[u8], sink: &mut dyn RowSink) -> Outcome {
@@ -169,30 +176,29 @@ fn classify_ok(ep: &Endpoint, body: &[u8], sink: &mut dyn RowSink) -> Outcome {
     }
     // A 200 whose body carries an error code: classify by the body's code.
     let code = env.code.as_deref().and_then(|c| c.trim().parse().ok()).unwrap_or(0);
-    let msg = env.msg.unwrap_or_default();
-    classify_status(code, msg.trim(), body)
+    classify_status(code, &message(&env), body)
 }
 
 fn classify_status(status: u16, msg: &str, body: &[u8]) -> Outcome {
-    // The messages are matched by their leading words, ignoring case: the
+    // The 403s are told apart by words of their messages, in any case: the
     // one published wording of each is all anyone has seen, and taking a
     // reworded maintenance answer for a refused token would stop the
-    // operation rather than pause it.
+    // operation (and lose the days it stays stopped) rather than pause it,
+    // while the reverse costs a probe every few minutes, logged as paused.
+    let lower = msg.to_ascii_lowercase();
+    let says = |words: &str| lower.contains(words);
     match status {
-        403 if opens(msg, "The APIs cannot be consumed") => Outcome::Maintenance,
-        403 if opens(msg, messages::MSG_TOKEN_LIMIT) => Outcome::BudgetSpent,
-        403 if opens(msg, "EXCEEDS THE LIMIT OF SIMULTANEOUS") => Outcome::Concurrency,
+        403 if says("be consumed") || says("maintenance") || says("mantenimiento") => {
+            Outcome::Maintenance
+        }
+        403 if says("limit exceeded") => Outcome::BudgetSpent,
+        403 if says("simultaneous") => Outcome::Concurrency,
         401 | 403 => Outcome::BadToken(describe(status, msg)),
-        404 if opens(msg, messages::MSG_VALIDATE_DATES) => Outcome::Empty,
+        404 if says("validate dates") => Outcome::Empty,
         404 => Outcome::NotEnabled(describe(status, msg)),
         400 | 405 | 406 | 422 => Outcome::BadRequest(describe(status, msg)),
         _ => Outcome::Transient(describe_transient(status, msg, body)),
     }
-}
-
-/// Whether `msg` starts with `words`, ignoring ASCII case.
-fn opens(msg: &str, words: &str) -> bool {
-    msg.get(..words.len()).is_some_and(|head| head.eq_ignore_ascii_case(words))
 }
 
 fn describe(status: u16, msg: &str) -> String {

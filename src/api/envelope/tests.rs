@@ -1,5 +1,5 @@
 use super::*;
-use crate::api::VecSink;
+use crate::api::{VecSink, messages};
 use crate::catalog::{EXTRA_COLUMN, catalog};
 
 fn ep(id: &str) -> &'static Endpoint {
@@ -74,6 +74,10 @@ fn errors_are_told_apart_by_msg() {
         (403, r#"{"code":"403","msg":"the apis cannot be consumed at this time."}"#.into(), Outcome::Maintenance),
         (403, r#"{"code":403,"msg":"Token limit exceeded for today"}"#.into(), Outcome::BudgetSpent),
         (404, r#"{"code":"404","msg":"VALIDATE DATES ENTERED"}"#.into(), Outcome::Empty),
+        (403, r#"{"code":"403","msg":"The API can not be consumed now"}"#.into(), Outcome::Maintenance),
+        (403, r#"{"code":"403","msg":"Sorry,\u00a0the\tAPIs  cannot be consumed"}"#.into(), Outcome::Maintenance),
+        (403, r#"{"code":"403","error":"The APIs cannot be consumed at this time","msg":null}"#.into(), Outcome::Maintenance),
+        (403, r#"{"code":"403","msg":"Plataforma en mantenimiento"}"#.into(), Outcome::Maintenance),
     ];
     for (status, body, want) in cases {
         let got =
