@@ -386,6 +386,14 @@ async fn once(args: OnceArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_CONFIG));
         }
     };
+    if job.window_spec().is_none() && (args.from.is_some() || args.to.is_some()) {
+        eprintln!(
+            "error: --from/--to: job {} takes a snapshot of now ({}); only history jobs have \
+             windows to choose",
+            job.name, job.endpoint
+        );
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
     let range = match (&args.from, &args.to) {
         (Some(from), Some(to)) => match parse_range(from, to) {
             Ok(range) => Some(range),
@@ -545,8 +553,8 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
     };
     let csv = if args.excel { CsvOptions::EXCEL_ES } else { CsvOptions::default() };
     let started = std::time::Instant::now();
-    if args.out.exists() && !args.out.is_dir() {
-        eprintln!("error: --out {}: not a folder", args.out.display());
+    if let Some(not_dir) = not_a_folder(&args.out) {
+        eprintln!("error: --out {}: {} is not a folder", args.out.display(), not_dir.display());
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     // Ctrl-C or SIGTERM stops at the next row, so the file being written is
@@ -589,6 +597,13 @@ fn convert_cmd(args: ConvertArgs) -> anyhow::Result<ExitCode> {
         true => Ok(ExitCode::SUCCESS),
         false => Ok(ExitCode::from(EXIT_DATA)),
     }
+}
+
+/// The first of `path` and its ancestors that is there but is no folder
+/// (a file, or a link to nothing), which `--out` cannot be made under.
+fn not_a_folder(path: &Path) -> Option<&Path> {
+    let there = path.ancestors().find(|p| p.symlink_metadata().is_ok())?;
+    (!there.is_dir()).then_some(there)
 }
 
 fn parse_formats(text: &str) -> Option<Formats> {

@@ -188,3 +188,23 @@ async fn once_with_an_unreadable_token_exits_78_and_creates_no_state() {
     assert_eq!(sim.request_log().len(), 0);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn once_refuses_a_range_for_a_snapshot_job() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let rt = "endpoint = \"real_time/agents\"\nschedule = \"*/5 * * * *\"\n";
+    let setup = Setup::new(&sim, 1, &[("rt", rt)]);
+    let config = setup.config_path.to_str().unwrap();
+    let args = ["once", "rt", "--config", config, "--from", "2030-01-01", "--to", "2030-01-02"];
+    let out = command(&args).output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "error: --from/--to: job rt takes a snapshot of now (real_time/agents); only history \
+         jobs have windows to choose"
+    );
+    assert_eq!(sim.request_log().len(), 0);
+    sim.shutdown().await.unwrap();
+}

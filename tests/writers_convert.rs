@@ -276,24 +276,40 @@ fn a_bad_input_is_reported_and_the_others_are_converted() {
 fn a_body_of_another_endpoint_is_refused() {
     let input = tempfile::tempdir().unwrap();
     let out = tempfile::tempdir().unwrap();
-    // agent_8 shares agent_name, agent_id and date with cdr_1, and has 15
-    // keys cdr_1 does not.
+    // agent_8 shares agent_name, agent_id and date with cdr_1: 15 keys
+    // cdr_1 does not have, and 17 of its fields missing.
     let path = save(input.path(), "agents.json", &vendor_body("reports_manager", "agent_8"));
     let err = failure(endpoint("reports_manager/cdr_1"), &path, out.path());
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "{}: its 1 row(s) are not reports_manager/cdr_1's: they have keys it does not \
-             (acw_time, agent_dni, aht, aux_time, calls, hour, inbound, inbound_time, internal, \
-             login_time, occupancy, outbound, outbound_time, ready_time, ring_time); is \
-             --endpoint right?",
-            path.display()
-        )
+    let msg = err.to_string();
+    let want = format!(
+        "{}: its 1 row(s) are not reports_manager/cdr_1's: they have keys it does not (acw_time, \
+         agent_dni, aht, aux_time, calls, hour, inbound, inbound_time, internal, login_time, \
+         occupancy, outbound, outbound_time, ready_time, ring_time) and lack fields it has \
+         (destiny, telephone, cost, ",
+        path.display()
     );
-    // And the other way round.
-    let path = save(input.path(), "calls.json", &vendor_body("reports_manager", "cdr_1"));
-    let err = failure(endpoint("reports_manager/agent_8"), &path, out.path());
-    assert!(matches!(err, ConvertError::OtherEndpoint { .. }), "{err}");
+    assert!(msg.starts_with(&want), "{msg}");
+    assert!(msg.ends_with(", comment); is --endpoint right?"), "{msg}");
+    // Endpoints that share most keys are told apart too; each of these
+    // bodies, given as each other endpoint, is refused.
+    let bodies = [
+        ("reports_manager", "agent_8"),
+        ("reports_manager", "agent_1"),
+        ("real_time", "agents"),
+        ("information", "skills"),
+        ("reports_manager", "cdr_1"),
+    ];
+    for (module, api) in bodies {
+        let path = save(input.path(), &format!("{api}.json"), &vendor_body(module, api));
+        for (other_module, other_api) in bodies {
+            if (module, api) == (other_module, other_api) {
+                continue;
+            }
+            let ep = endpoint(&format!("{other_module}/{other_api}"));
+            let err = failure(ep, &path, out.path());
+            assert!(matches!(err, ConvertError::OtherEndpoint { .. }), "{api} as {ep}: {err}");
+        }
+    }
     assert!(names(out.path()).is_empty());
 
     // A field or two the catalog does not know yet is the right endpoint

@@ -7,8 +7,8 @@
 //! empty file, as the daemon writes for an empty window). Any other body
 //! (maintenance, a spent budget, a cut or invalid body) is reported as
 //! [`envelope::classify`] would classify it, and leaves no file; so does a
-//! body whose rows have more keys the endpoint does not know than fields
-//! of it, which means the wrong `--endpoint` was given. One bad input does
+//! body whose rows have keys the endpoint does not know and lack fields it
+//! has, which means the wrong `--endpoint` was given. One bad input does
 //! not stop the others. Finding the inputs and the endpoint is the
 //! caller's job.
 
@@ -84,15 +84,22 @@ pub enum ConvertError {
     /// The body is not an answer that yields rows.
     #[error("{}: not a successful answer: {}", input.display(), describe(outcome))]
     NotSuccess { input: PathBuf, outcome: Outcome },
-    /// The rows have more keys the endpoint does not know than fields of
-    /// it: the body is another endpoint's.
+    /// The rows have keys the endpoint does not know and lack fields it
+    /// has: the body is another endpoint's.
     #[error(
-        "{}: its {rows} row(s) are not {endpoint}'s: they have keys it does not ({}); is \
-         --endpoint right?",
+        "{}: its {rows} row(s) are not {endpoint}'s: they have keys it does not ({}) and lack \
+         fields it has ({}); is --endpoint right?",
         input.display(),
-        keys.join(", ")
+        keys.join(", "),
+        missing.join(", ")
     )]
-    OtherEndpoint { input: PathBuf, endpoint: String, rows: u64, keys: Vec<String> },
+    OtherEndpoint {
+        input: PathBuf,
+        endpoint: String,
+        rows: u64,
+        keys: Vec<String>,
+        missing: Vec<String>,
+    },
     /// Writing or publishing the output failed.
     #[error("{}: {source}", input.display())]
     Write {
@@ -183,7 +190,7 @@ fn convert_one(
     if stop.load(Ordering::Relaxed) {
         return Err(ConvertError::Interrupted { input: input.to_path_buf() });
     }
-    let (rows, foreign) = (keys.rows, keys.foreign());
+    let (rows, foreign, missing) = (keys.rows, keys.foreign(), keys.missing());
     let unknown: Vec<String> = std::mem::take(&mut keys.unknown).into_iter().collect();
     let outcome = match decoded {
         Ok(env) => outcome_of(ep, env),
@@ -201,6 +208,7 @@ fn convert_one(
                 endpoint: ep.id(),
                 rows,
                 keys: unknown,
+                missing,
             });
         }
         Outcome::Rows(_) => {}
@@ -221,8 +229,9 @@ struct KeyCheck<'a, S> {
     stop: &'a AtomicBool,
     extra: usize,
     rows: u64,
-    /// Columns with a value in some row.
+    /// Columns with a value in some row, and their names.
     known: Vec<bool>,
+    names: Vec<String>,
     /// Keys the endpoint does not have, in the first rows that have any.
     unknown: std::collections::BTreeSet<String>,
     rows_with_unknown: u64,
@@ -236,17 +245,24 @@ impl<'a, S: RowSink> KeyCheck<'a, S> {
         let columns = ep.columns();
         let extra = columns.iter().position(|c| c.name == EXTRA_COLUMN).unwrap_or(columns.len());
         let known = vec![false; columns.len()];
+        let names = columns.into_iter().map(|c| c.name).collect();
         let unknown = Default::default();
-        KeyCheck { inner, stop, extra, rows: 0, known, unknown, rows_with_unknown: 0 }
+        KeyCheck { inner, stop, extra, rows: 0, known, names, unknown, rows_with_unknown: 0 }
     }
 
-    /// Whether the body is another endpoint's: more keys it does not know
-    /// than fields it has. A new field or two of the real endpoint does
-    /// not tip it; most endpoints share a few keys (`agent_id`, `date`),
-    /// so "no key at all" would miss most mix-ups.
+    /// Whether the body is another endpoint's: its rows have keys the
+    /// endpoint does not know *and* lack fields it has, two or more of
+    /// each. Endpoints share many keys (`agent_8` has most of
+    /// `real_time/agents`), so overlap alone tells nothing; a real answer
+    /// with a new field, a dropped field or one renamed still converts.
     fn foreign(&self) -> bool {
-        let known = self.known.iter().enumerate().filter(|(i, k)| *i != self.extra && **k);
-        self.unknown.len() > known.count()
+        self.unknown.len() >= 2 && self.missing().len() >= 2
+    }
+
+    /// The endpoint's fields no row had.
+    fn missing(&self) -> Vec<String> {
+        let absent = self.known.iter().zip(&self.names).filter(|(seen, _)| !**seen);
+        absent.map(|(_, name)| name.clone()).filter(|n| n != EXTRA_COLUMN).collect()
     }
 }
 
