@@ -19,7 +19,7 @@ fn cdr(priority: i64) -> String {
 async fn status_and_plan_after_one_run() {
     let clock = Clock::starting_at(morning());
     let sim = sim(&clock, |_| {}).await;
-    let (hi, lo, off) = (cdr(10), cdr(0), cdr(20) + "enabled = false\n");
+    let (hi, lo, off) = (cdr(10), cdr(0) + "refetch = 2\n", cdr(20) + "enabled = false\n");
     let setup = Setup::new(&sim, 1, &[("hi", &hi), ("lo", &lo), ("off", &off)]);
     // Keep 960 calls for others: 40 a day for this daemon.
     let text = std::fs::read_to_string(&setup.config_path).unwrap() + "reserve = 960\n";
@@ -42,6 +42,17 @@ async fn status_and_plan_after_one_run() {
     assert!(text.contains("disabled (enabled = false)"), "{text}");
     plan.jobs.remove(0);
     assert_eq!(plan.jobs[0].next_fire, Some(morning()));
+    // Today: the 30 due now, then the 16 hours that close (15 minutes
+    // after they end) by the last run at 23:05, 06:00 to 21:00; lo also
+    // fetches its 2 latest hours again on each of its 17 later runs.
+    let today: Vec<_> = plan.jobs.iter().map(|j| (j.name.as_str(), j.calls_today)).collect();
+    assert_eq!(today, [("hi", 46), ("lo", 30 + 16 + 2 * 17)]);
+    assert_eq!(plan.operations[0].calls_today, 46 + 80);
+    let text = report::PlanText(&plan, &config).to_string();
+    assert!(
+        text.contains("40 of 40 calls left; today's runs would spend 126 (more than is left"),
+        "{text}"
+    );
     // Now (it never fired), then 07:05 … 23:05 Bogotá; the API day rolls
     // over at midnight.
     assert_eq!(plan.jobs[0].fires_today, 18);

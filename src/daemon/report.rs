@@ -162,6 +162,8 @@ pub struct OperationPlan {
     pub api_day: String,
     pub budget: u64,
     pub left: u64,
+    /// What every run left today would spend, all jobs together.
+    pub calls_today: u64,
 }
 
 /// A job's next run.
@@ -180,6 +182,10 @@ pub struct JobPlan {
     /// Calls the next run costs when nothing fails: one per window due,
     /// one per snapshot.
     pub calls: u64,
+    /// Calls of every run left today: the next one's, then one per window
+    /// that closes before a later run, plus its re-fetches; one per run
+    /// for a snapshot.
+    pub calls_today: u64,
     /// The budget left cannot cover this run after the runs of the jobs
     /// with a higher priority.
     pub deferred: bool,
@@ -198,10 +204,11 @@ pub fn plan(config: &Config, jobs: &[Job], clock: &Clock) -> Result<Plan, StateE
         let day_end = pacer.day_start(day.tomorrow().unwrap_or(day));
         let mut mine: Vec<&Job> = jobs.iter().filter(|j| j.operation == op.name).collect();
         mine.sort_by(|a, b| b.priority.cmp(&a.priority).then_with(|| a.name.cmp(&b.name)));
-        let mut spent = 0;
+        let (mut spent, mut calls_today) = (0, 0);
         for job in mine {
             let mut p = job_plan(config, job, &state, now, day_end, &op.timezone)?;
             spent += p.calls;
+            calls_today += p.calls_today;
             p.deferred = spent > left;
             out.push(p);
         }
@@ -210,6 +217,7 @@ pub fn plan(config: &Config, jobs: &[Job], clock: &Clock) -> Result<Plan, StateE
             api_day: day.to_string(),
             budget: pacer.limit(),
             left,
+            calls_today,
         });
     }
     Ok(Plan { at: now, operations, jobs: out })
@@ -235,27 +243,67 @@ fn job_plan(
         (true, Some(_)) => windows_due as u64,
         (true, None) => 1,
     };
+    let (fires_today, last_fire) = fires_before(job, tz, next, day_end);
+    let later_runs = fires_today.saturating_sub(1) as u64;
+    let calls_today = match (next, last_fire, job.window_spec()) {
+        (Some(next), Some(last), Some(spec)) => {
+            calls + closing_between(spec, tz, next, last) + u64::from(spec.refetch) * later_runs
+        }
+        (Some(_), _, None) => fires_today as u64,
+        _ => calls,
+    };
     Ok(JobPlan {
         name: job.name.clone(),
         operation: job.operation.clone(),
         priority: job.priority,
         disabled: !job.enabled,
         next_fire: next,
-        fires_today: fires_before(job, tz, next, day_end),
+        fires_today,
         windows_due,
         calls,
+        calls_today,
         deferred: false,
     })
 }
 
-/// Fire times from `next` (included) up to `end`.
-fn fires_before(job: &Job, tz: &TimeZone, next: Option<Timestamp>, end: Timestamp) -> usize {
+/// Fire times from `next` (included) up to `end`: how many, and the last.
+fn fires_before(
+    job: &Job,
+    tz: &TimeZone,
+    next: Option<Timestamp>,
+    end: Timestamp,
+) -> (usize, Option<Timestamp>) {
     const MAX: usize = 100_000;
-    let mut count = 0;
+    let (mut count, mut last) = (0, None);
     let mut at = next;
     while let Some(t) = at.filter(|t| *t < end && count < MAX) {
         count += 1;
+        last = Some(t);
         at = schedule::next_fire(&job.schedule, tz, t);
+    }
+    (count, last)
+}
+
+/// Windows of `spec` that close after `after` and by `until`: each is
+/// fetched by the first run after it closes.
+fn closing_between(
+    spec: &plan::WindowSpec,
+    tz: &TimeZone,
+    after: Timestamp,
+    until: Timestamp,
+) -> u64 {
+    // The first window that may still be open at `after` holds `after`
+    // less the lag; those before it closed already.
+    let back = after.checked_sub(spec.lag).unwrap_or(after);
+    let from = back.to_zoned(tz.clone()).datetime().max(spec.start);
+    let mut count = 0;
+    for window in plan::windows_from(spec.grain, from) {
+        if !plan::is_closed(&window, spec.lag, tz, until) {
+            break;
+        }
+        if !plan::is_closed(&window, spec.lag, tz, after) {
+            count += 1;
+        }
     }
     count
 }
@@ -370,16 +418,26 @@ impl fmt::Display for PlanText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (plan, config) = (self.0, self.1);
         for op in &plan.operations {
+            let over = match op.calls_today > op.left {
+                true => " (more than is left: the lowest priorities wait for tomorrow)",
+                false => "",
+            };
             writeln!(
                 f,
-                "operation {}: day {}: {} of {} calls left",
-                op.name, op.api_day, op.left, op.budget
+                "operation {}: day {}: {} of {} calls left; today's runs would spend {}{over}",
+                op.name, op.api_day, op.left, op.budget, op.calls_today
             )?;
         }
         writeln!(
             f,
-            "\n{:<20} {:>8} {:<20} {:>11} {:>11} {:>6}  note",
-            "job", "priority", "next fire", "fires today", "windows due", "calls"
+            "\n{:<20} {:>8} {:<20} {:>11} {:>11} {:>10} {:>11}  note",
+            "job",
+            "priority",
+            "next fire",
+            "fires today",
+            "windows due",
+            "calls next",
+            "calls today"
         )?;
         for job in &plan.jobs {
             let tz = zone(config, &job.operation);
@@ -390,13 +448,14 @@ impl fmt::Display for PlanText<'_> {
             };
             writeln!(
                 f,
-                "{:<20} {:>8} {:<20} {:>11} {:>11} {:>6}  {note}",
+                "{:<20} {:>8} {:<20} {:>11} {:>11} {:>10} {:>11}  {note}",
                 job.name,
                 job.priority,
                 when(job.next_fire, &tz),
                 job.fires_today,
                 job.windows_due,
-                job.calls
+                job.calls,
+                job.calls_today
             )?;
         }
         Ok(())
