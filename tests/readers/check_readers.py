@@ -41,9 +41,7 @@ check reports that.
 import csv
 import datetime
 import io
-import json
 import sys
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -51,7 +49,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from checking import Checker, same_rows
+from checking import Checker, arguments, same_rows
 
 DUCKDB_TYPES = {
     "text": {"VARCHAR"},
@@ -217,16 +215,10 @@ def sql_path(path):
 
 
 def main(argv):
-    if len(argv) != 3:
-        print(__doc__, file=sys.stderr)
+    args = arguments(argv, __doc__)
+    if args is None:
         return 2
-    root = Path(argv[1])
-    try:
-        manifest = json.loads(Path(argv[2]).read_text(encoding="utf-8"))
-        files = manifest["files"]
-    except (OSError, ValueError, KeyError) as err:
-        print(f"{argv[2]}: bad manifest: {err}", file=sys.stderr)
-        return 2
+    root, files = args
 
     c = Checker()
     listed = {spec["path"] for spec in files}

@@ -22,7 +22,6 @@ stderr), 2 on a usage or manifest error.
 """
 
 import csv
-import json
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -30,7 +29,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from pyspark.sql import SparkSession
 
-from checking import Checker, same_rows
+from checking import Checker, arguments, same_rows
 
 SPARK_TYPES = {
     "text": "string",
@@ -89,15 +88,10 @@ def check_folders(c, spark, root, files):
 
 
 def main(argv):
-    if len(argv) != 3:
-        print(__doc__, file=sys.stderr)
+    args = arguments(argv, __doc__)
+    if args is None:
         return 2
-    root = Path(argv[1])
-    try:
-        files = json.loads(Path(argv[2]).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError) as e:
-        print(f"check_spark: cannot read the manifest {argv[2]}: {e}", file=sys.stderr)
-        return 2
+    root, files = args
     spark = (
         SparkSession.builder.master("local[1]")
         .appName("wolkvox-sync reader check")

@@ -1,4 +1,23 @@
-"""What the reader checks share: collecting failures and comparing rows."""
+"""What the reader checks share: their arguments, collecting failures and
+comparing rows."""
+
+import json
+import sys
+from pathlib import Path
+
+
+def arguments(argv, usage):
+    """The output folder and the manifest's files from `DIR MANIFEST.json`,
+    or None after printing why not (exit status 2)."""
+    if len(argv) != 3:
+        print(usage, file=sys.stderr)
+        return None
+    try:
+        files = json.loads(Path(argv[2]).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError) as err:
+        print(f"{argv[2]}: bad manifest: {err}", file=sys.stderr)
+        return None
+    return Path(argv[1]), files
 
 
 class Checker:
