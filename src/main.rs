@@ -260,10 +260,7 @@ fn report(args: ReportArgs, status: bool) -> anyhow::Result<ExitCode> {
     for err in &errors {
         eprintln!("{err}");
     }
-    if errors
-        .iter()
-        .any(|e| matches!(e, jobs::JobError::Read { path, .. } if *path == config.jobs_dir))
-    {
+    if errors.iter().any(|e| e.is_about_folder(&config.jobs_dir)) {
         return Ok(ExitCode::from(EXIT_CONFIG));
     }
     let clock = Clock::system();

@@ -208,3 +208,20 @@ async fn once_refuses_a_range_for_a_snapshot_job() {
     assert_eq!(sim.request_log().len(), 0);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn status_and_plan_exit_78_when_the_jobs_folder_cannot_be_read() {
+    let clock = Clock::starting_at(morning());
+    let sim = sim(&clock, |_| {}).await;
+    let setup = Setup::new(&sim, 1, &[("cdr", CDR_HOURLY)]);
+    std::fs::remove_dir_all(setup.dir.path().join("jobs")).unwrap();
+    let config = setup.config_path.to_str().unwrap();
+    for command_name in ["status", "plan"] {
+        let out = command(&[command_name, "--config", config]).output().await.unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(78), "{command_name}: {stderr}");
+        assert!(stderr.contains("jobs: cannot read: No such file or directory"), "{stderr}");
+        assert!(out.stdout.is_empty(), "{command_name}");
+    }
+    sim.shutdown().await.unwrap();
+}

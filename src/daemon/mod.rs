@@ -331,7 +331,7 @@ impl Daemon {
     fn handle_reload(&mut self, cause: ReloadCause) {
         let (jobs, errors) = self.load_jobs();
         let dir = &self.rt.config.jobs_dir;
-        if let Some(error) = errors.iter().find(|e| is_folder_error(e, dir)) {
+        if let Some(error) = errors.iter().find(|e| e.is_about_folder(dir)) {
             // Between `mv jobs jobs.old` and `mv jobs.new jobs` there is no
             // folder: that is not every job removed.
             tracing::error!(error = %error, "cannot read the jobs folder; the jobs stay as they are");
@@ -541,11 +541,6 @@ async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
 }
 
 /// The job a refused file would have defined (its stem).
-/// Whether `error` is about the jobs folder itself rather than a file.
-fn is_folder_error(error: &JobError, dir: &Path) -> bool {
-    matches!(error, JobError::Read { path, .. } if path == dir)
-}
-
 fn job_name_of(error: &JobError) -> Option<String> {
     let path: &Path = match error {
         JobError::Read { path, .. } => path,

@@ -88,6 +88,14 @@ pub enum JobError {
     Invalid(#[from] Problem),
 }
 
+impl JobError {
+    /// Whether this is about the jobs folder `dir` itself (it could not be
+    /// read) rather than one of its files.
+    pub fn is_about_folder(&self, dir: &Path) -> bool {
+        matches!(self, JobError::Read { path, .. } if path == dir)
+    }
+}
+
 /// Checks the job file text `text`; `path` gives the job's name (its stem)
 /// and names it in messages. Every problem found is returned, in file
 /// order.
