@@ -3,6 +3,7 @@
 
 mod sync_support;
 
+use jiff::SignedDuration;
 use sync_support::*;
 use tokio_util::sync::CancellationToken;
 use wolkvox_sync::{clock::Clock, config::Config, daemon::report, jobs, sync::NoProgress};
@@ -88,5 +89,14 @@ async fn status_and_plan_after_one_run() {
     let json = serde_json::to_value(&status).unwrap();
     assert_eq!(json["operations"][0]["left"], 10);
     assert_eq!(json["jobs"][1]["windows_pending"], 30);
+
+    // At 07:14, just after a run, hi next fires at 08:05; the 06:00 hour
+    // closes at 07:15, between the two, and is counted too.
+    let later = Clock::starting_at(morning().checked_add(SignedDuration::from_mins(14)).unwrap());
+    rt.engine.state.set_last_fire("hi", later.now()).unwrap();
+    let plan = report::plan(&config, &jobs, &later).unwrap();
+    let hi = plan.jobs.iter().find(|j| j.name == "hi").unwrap();
+    assert!(hi.next_fire > Some(later.now()));
+    assert_eq!((hi.windows_due, hi.calls, hi.fires_today, hi.calls_today), (0, 0, 16, 16));
     sim.shutdown().await.unwrap();
 }

@@ -245,9 +245,11 @@ fn job_plan(
     };
     let (fires_today, last_fire) = fires_before(job, tz, next, day_end);
     let later_runs = fires_today.saturating_sub(1) as u64;
+    // The windows due now are the next run's; any that closes after now
+    // and by the last run is fetched by one of them.
     let calls_today = match (next, last_fire, job.window_spec()) {
-        (Some(next), Some(last), Some(spec)) => {
-            calls + closing_between(spec, tz, next, last) + u64::from(spec.refetch) * later_runs
+        (Some(_), Some(last), Some(spec)) => {
+            calls + closing_between(spec, tz, now, last) + u64::from(spec.refetch) * later_runs
         }
         (Some(_), _, None) => fires_today as u64,
         _ => calls,
